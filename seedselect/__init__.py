@@ -1,0 +1,39 @@
+"""seedselect: hardness scoring and seed selection for active learning.
+
+The array core (:mod:`seedselect.scores`, :mod:`seedselect.selection`) needs only
+NumPy, SciPy and scikit-learn and is imported with the package. The FiftyOne layer
+and the reports import FiftyOne, so their names load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._exceptions import FieldError, InputError, RunError, SeedselectError
+
+__version__ = "0.1.0"
+
+# Public names of the outer layers, and the module that defines each one.
+_LAZY: dict[str, str] = {}
+
+__all__ = [
+    "__version__",
+    "FieldError",
+    "InputError",
+    "RunError",
+    "SeedselectError",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seedselect' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
