@@ -11,6 +11,21 @@ import importlib
 from typing import Any
 
 from ._exceptions import FieldError, InputError, RunError, SeedselectError
+from .scores import (
+    aggregate,
+    binary_entropy,
+    ensemble_hardness,
+    entropy,
+    hardness,
+    least_confidence,
+    margin,
+    multilabel_hardness,
+    mutual_information,
+    predictive_entropy,
+    ratio,
+    softmax,
+    vote_entropy,
+)
 
 __version__ = "0.1.0"
 
@@ -23,6 +38,20 @@ __all__ = [
     "InputError",
     "RunError",
     "SeedselectError",
+    # scores
+    "aggregate",
+    "binary_entropy",
+    "ensemble_hardness",
+    "entropy",
+    "hardness",
+    "least_confidence",
+    "margin",
+    "multilabel_hardness",
+    "mutual_information",
+    "predictive_entropy",
+    "ratio",
+    "softmax",
+    "vote_entropy",
 ]
 
 
