@@ -32,10 +32,7 @@ def test_public_names_are_listed(package: str) -> None:
 
 
 def test_core_does_not_import_fiftyone() -> None:
-    code = (
-        "import sys, seedselect, seedselect.scores; "
-        "print('fiftyone' in sys.modules)"
-    )
+    code = "import sys, seedselect, seedselect.scores; print('fiftyone' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
