@@ -29,8 +29,43 @@ from .scores import (
 
 __version__ = "0.1.0"
 
+from .selection import (
+    SelectionResult,
+    coverage_radius,
+    kcenter_greedy,
+    select_batch,
+    typicality,
+)
+
 # Public names of the outer layers, and the module that defines each one.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    name: "seedselect.fo"
+    for name in (
+        "compute_hardness",
+        "expand_seeds",
+        "export_manifest",
+        "load_digits_dataset",
+        "read_manifest",
+        "run_demo",
+        "select_seeds",
+        "selection_manifest",
+        "selection_summary",
+        "undo_selection",
+    )
+}
+_LAZY.update(
+    (name, "seedselect.reports")
+    for name in (
+        "class_counts",
+        "compare_runs",
+        "hardness_summary",
+        "plot_class_counts",
+        "plot_hardness_distribution",
+        "plot_run_comparison",
+        "plot_selection_projection",
+        "save_figure",
+    )
+)
 
 __all__ = [
     "__version__",
@@ -52,6 +87,14 @@ __all__ = [
     "ratio",
     "softmax",
     "vote_entropy",
+    # selection
+    "SelectionResult",
+    "coverage_radius",
+    "kcenter_greedy",
+    "select_batch",
+    "typicality",
+    # FiftyOne layer and reports, loaded on first use
+    *sorted(_LAZY),
 ]
 
 

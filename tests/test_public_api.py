@@ -8,7 +8,13 @@ import sys
 
 import pytest
 
-PACKAGES = ["seedselect", "seedselect.scores"]
+PACKAGES = [
+    "seedselect",
+    "seedselect.scores",
+    "seedselect.selection",
+    "seedselect.fo",
+    "seedselect.reports",
+]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

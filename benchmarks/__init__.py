@@ -1,0 +1,1 @@
+"""Benchmarks: speed, memory and active-learning evidence for seedselect."""

@@ -1,0 +1,6 @@
+"""``python -m seedselect``: the same as the ``seedselect`` command."""
+
+from .cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
