@@ -17,6 +17,7 @@ from typing import Any
 
 import fiftyone as fo
 import numpy as np
+import pandas as pd
 from PIL import Image
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
@@ -26,6 +27,8 @@ from sklearn.model_selection import train_test_split
 from .._exceptions import InputError
 from .._validation import check_count, check_random_state
 from ._hardness import compute_hardness
+from ._manifest import selection_summary
+from ._select import select_seeds
 
 __all__ = [
     "DEFAULT_DATASET_NAME",
@@ -60,6 +63,10 @@ _MAX_ITER = 2000
 # version of its layout; a dataset with another version is rebuilt.
 _MARKER = "seedselect_demo"
 _LAYOUT_VERSION = 1
+#: Run key, tag and saved view name of the demo's labeling batch.
+DEMO_BATCH_KEY = "demo_batch"
+# Size of the demo's labeling batch: five samples per digit class when balanced.
+_DEMO_BATCH_SIZE = 50
 
 
 def _existing_is_reusable(dataset: Any, expected: dict[str, Any]) -> bool:
@@ -265,6 +272,16 @@ class DemoReport:
     hardest : list of dict
         One dict per hardest sample: ``id``, ``filepath``, ``true``,
         ``predicted``, ``hardness``.
+    batch_key : str or None
+        Run key, tag and saved view name of the labeling batch; None when no
+        batch was selected.
+    batch_size : int
+        Number of samples in the labeling batch.
+    batch_error_rate : float
+        Fraction of the batch that the model gets wrong.
+    batch_summary : pandas.DataFrame or None
+        Per class: pool count, quota, chosen count and hardness of the batch
+        (see :func:`~seedselect.selection_summary`).
     """
 
     dataset_name: str
@@ -275,6 +292,10 @@ class DemoReport:
     error_rate: float
     hardest_error_rate: float
     hardest: list[dict[str, Any]] = field(default_factory=list)
+    batch_key: str | None = None
+    batch_size: int = 0
+    batch_error_rate: float = float("nan")
+    batch_summary: pd.DataFrame | None = None
 
     @property
     def summary(self) -> str:
@@ -297,6 +318,20 @@ class DemoReport:
                 f"{row['hardness']:>8.4f}  {row['filepath']}"
             )
         lines.append(self.summary)
+        if self.batch_key is not None and self.batch_summary is not None:
+            lines.append("")
+            lines.append(
+                f"Next labeling batch: {self.batch_size} pool samples, balanced "
+                "by predicted class and spread over the embeddings, tagged "
+                f"'{self.batch_key}' and saved as the view '{self.batch_key}'; the "
+                f"model is wrong on {self.batch_error_rate:.0%} of them."
+            )
+            lines.append(self.batch_summary.to_string(index=False))
+            lines.append(
+                "Look at them in the App: "
+                f"fo.launch_app(fo.load_dataset('{self.dataset_name}')"
+                f".load_saved_view('{self.batch_key}'))"
+            )
         return "\n".join(lines)
 
 
@@ -308,15 +343,20 @@ def run_demo(
     n_samples: int | None = None,
     n_show: int = 10,
     method: str = "entropy",
+    n_select: int = _DEMO_BATCH_SIZE,
     random_state: int | np.random.Generator | None = 0,
     persistent: bool = True,
     progress: bool | None = None,
 ) -> DemoReport:
-    """Build the digits dataset, score its hardness and report the hardest.
+    """Build the digits dataset, score it, and choose the next labeling batch.
 
     This is what ``seedselect demo`` runs: :func:`load_digits_dataset`, then
     :func:`~seedselect.compute_hardness` on ``predictions`` into ``hardness``
-    (a rerun replaces the previous scores), then a look at the hardest samples.
+    (a rerun replaces the previous scores), a look at the hardest samples, and
+    :func:`~seedselect.select_seeds` choosing ``n_select`` samples of the
+    unlabeled pool (samples not tagged ``train``), balanced by predicted class
+    and spread over the ``embeddings``, tagged, saved as a view and recorded
+    under the run key ``"demo_batch"`` (a rerun replaces that batch).
 
     Parameters
     ----------
@@ -326,6 +366,8 @@ def run_demo(
         How many of the hardest samples to report.
     method : str, default="entropy"
         The hardness measure, as in :func:`~seedselect.compute_hardness`.
+    n_select : int, default=50
+        Size of the labeling batch; 0 skips the selection.
     progress : bool or None, default=None
         Progress bars; None follows FiftyOne's config.
 
@@ -334,6 +376,7 @@ def run_demo(
     DemoReport
     """
     n_show = check_count(n_show, "n_show", minimum=1)
+    n_select = check_count(n_select, "n_select", minimum=0)
     dataset = load_digits_dataset(
         name,
         overwrite=overwrite,
@@ -358,6 +401,33 @@ def run_demo(
         for i, p, t, q, s in zip(ids, paths, h_truth, h_pred, scores, strict=True)
     ]
     n_hard_wrong = sum(row["true"] != row["predicted"] for row in hardest)
+
+    # The next labeling batch, from the samples the model was not trained on.
+    batch_kwargs: dict[str, Any] = {}
+    if n_select > 0:
+        batch = select_seeds(
+            dataset,
+            n_select,
+            hardness_field="hardness",
+            label_field="predictions",
+            embeddings_field="embeddings",
+            balance="equal",
+            exclude_tags="train",
+            tag=DEMO_BATCH_KEY,
+            run_key=DEMO_BATCH_KEY,
+            random_state=random_state,
+            progress=progress,
+        )
+        b_truth, b_pred = batch.values(["ground_truth.label", "predictions.label"])
+        batch_kwargs = {
+            "batch_key": DEMO_BATCH_KEY,
+            "batch_size": len(b_truth),
+            "batch_error_rate": float(
+                np.mean(np.asarray(b_truth) != np.asarray(b_pred))
+            ),
+            "batch_summary": selection_summary(dataset, run_key=DEMO_BATCH_KEY),
+        }
+
     return DemoReport(
         dataset_name=name,
         run_key=str(results.key),
@@ -367,4 +437,5 @@ def run_demo(
         error_rate=float(wrong.mean()),
         hardest_error_rate=n_hard_wrong / max(len(hardest), 1),
         hardest=hardest,
+        **batch_kwargs,
     )
