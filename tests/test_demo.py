@@ -92,10 +92,20 @@ def test_run_demo_reports_the_hardest(demo_name, tmp_path):
     assert len(scores) == 5 and scores == sorted(scores, reverse=True)
     dataset = fo.load_dataset(demo_name)
     assert max(dataset.values("hardness")) == scores[0]
-    assert dataset.list_runs() == ["hardness"]
+
+    # The labeling batch: tagged, saved, drawn from the pool, summarized.
+    assert report.batch_key == "demo_batch"
+    batch = dataset.load_saved_view("demo_batch")
+    assert len(batch) == report.batch_size > 0
+    assert len(dataset.match_tags("demo_batch")) == report.batch_size
+    assert len(batch.match_tags("train")) == 0
+    assert report.batch_summary is not None
+    assert report.batch_summary["chosen"].sum() == report.batch_size
+    assert "Next labeling batch" in report.format()
+    assert dataset.list_runs() == ["demo_batch", "hardness"]
     text = report.format()
     assert report.hardest[0]["id"] in text
-    assert text.splitlines()[-1] == report.summary
+    assert report.summary in text.splitlines()
     assert "\n" not in report.summary
 
 
@@ -117,7 +127,8 @@ def test_cli_demo(demo_name, tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "Hardest 3 samples" in out
-    assert out.strip().splitlines()[-1].startswith(f"Scored {N_SAMPLES} of {N_SAMPLES}")
+    assert f"Scored {N_SAMPLES} of {N_SAMPLES}" in out
+    assert "Next labeling batch" in out
 
 
 def test_cli_failure_is_one_line(tmp_path, capsys):

@@ -404,6 +404,11 @@ def run_demo(
 
     # The next labeling batch, from the samples the model was not trained on.
     batch_kwargs: dict[str, Any] = {}
+    n_pool = len(dataset.match_tags("train", bool=False))
+    if n_select > n_pool // 2:
+        # A small demo dataset (n_samples) keeps half of its pool unchosen.
+        logger.info("Demo batch lowered from %d to %d samples", n_select, n_pool // 2)
+        n_select = n_pool // 2
     if n_select > 0:
         batch = select_seeds(
             dataset,
