@@ -9,7 +9,8 @@ families share that interface:
 * seedselect: a hardness measure from :mod:`seedselect.scores` fed to
   :func:`seedselect.selection.select_batch`, optionally with per-class balancing
   on the predicted class, with diversity on the pool features, and with a cold
-  start that picks the initial labeled set from the features alone;
+  start that picks the initial labeled set from the features alone; and
+  ``seedselect_default``, the library's defaults as a user would call them;
 * peer libraries: modAL's ranked uncertainty batch sampling and scikit-activeml's
   uncertainty sampling, CoreSet, BADGE and TypiClust.
 
@@ -17,6 +18,13 @@ seedselect strategies are named by a measure followed by ``+``-joined options,
 for example ``margin``, ``margin+balance``, ``entropy+balance+cluster`` or
 ``margin+typicality_start``; see :data:`SEEDSELECT_OPTIONS`. Peer libraries and
 seedselect are imported only when one of their strategies is built.
+
+``seedselect_default`` is what the README recommends: a typicality cold start
+(``select_batch(n, embeddings=X)``), then every round
+``select_batch(B, scores=hardness(proba, method="margin", kind="probs"),
+embeddings=X, exclude=labeled)`` with no other option, so it follows whatever
+``select_batch`` does by default. ``seedselect_default+balance`` adds
+``balance="equal"`` on the predicted class.
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 __all__ = [
+    "DEFAULT_MEASURE",
+    "DEFAULT_NAME",
     "RoundContext",
     "Strategy",
     "PEER_STRATEGIES",
@@ -78,6 +88,13 @@ SEEDSELECT_OPTIONS: dict[str, dict[str, Any]] = {
     "typicality_start": {},
     "kcenter_start": {},
 }
+
+#: The library defaults as a strategy (see the module docstring).
+DEFAULT_NAME = "seedselect_default"
+
+#: Measure of ``seedselect_default``: the README's recommendation for selection
+#: (compute_hardness keeps entropy, the fiftyone.brain default).
+DEFAULT_MEASURE = "margin"
 
 #: Peer-library strategies: name -> (library, description).
 PEER_STRATEGIES = {
@@ -262,6 +279,51 @@ def _kcenter_start(context: RoundContext) -> np.ndarray:
     )
 
 
+def _default_query(balance: bool) -> Query:
+    from seedselect.scores import hardness
+    from seedselect.selection import select_batch
+
+    def query(context: RoundContext) -> np.ndarray:
+        if context.proba is None:
+            raise RuntimeError("seedselect measures need the model's probabilities")
+        scores = hardness(context.proba, method=DEFAULT_MEASURE, kind="probs")
+        extra: dict[str, Any] = {}
+        if balance:
+            extra = {"labels": context.proba.argmax(axis=1), "balance": "equal"}
+        result = select_batch(
+            context.n_select,
+            scores=scores,
+            embeddings=context.X,
+            exclude=context.labeled,
+            random_state=context.rng,
+            **extra,
+        )
+        return np.asarray(result.indices)
+
+    return query
+
+
+def _build_default(name: str) -> Strategy:
+    flags = name.split("+")[1:]
+    if flags not in ([], ["balance"]):
+        raise ValueError(
+            f"strategy={name!r}: {DEFAULT_NAME} takes only the option 'balance'"
+        )
+    balance = bool(flags)
+    return Strategy(
+        name=name,
+        family="seedselect",
+        query=_default_query(balance),
+        initial=_typicality_start,
+        initial_key="typicality_start",
+        description=(
+            f"seedselect defaults: typicality cold start, then {DEFAULT_MEASURE} via "
+            "select_batch(scores, embeddings"
+            + (', labels, balance="equal")' if balance else ")")
+        ),
+    )
+
+
 def _option(flag: str) -> dict[str, Any]:
     """select_batch keywords of one name option; ``top=F`` sets top_fraction."""
     if flag.startswith("top="):
@@ -391,8 +453,9 @@ def build_strategy(name: str) -> Strategy:
     Parameters
     ----------
     name : str
-        ``"random"``, a key of :data:`PEER_STRATEGIES`, or a seedselect name
-        (measure plus ``+``-joined options, e.g. ``"margin+balance"``).
+        ``"random"``, a key of :data:`PEER_STRATEGIES`, ``"seedselect_default"``
+        (optionally ``+balance``), or a seedselect name (measure plus
+        ``+``-joined options, e.g. ``"margin+balance"``).
     """
     if name == "random":
         return Strategy(
@@ -403,4 +466,6 @@ def build_strategy(name: str) -> Strategy:
         )
     if name in PEER_STRATEGIES:
         return _build_peer(name)
+    if name.split("+")[0] == DEFAULT_NAME:
+        return _build_default(name)
     return _build_seedselect(name)

@@ -74,7 +74,7 @@ def test_expansion_across_two_datasets_links_each_sample_to_its_seed(
         assert first_round[k] == nearest
 
     assert view.values("expansion_rank") == list(range(1, 10))
-    assert pool.count_sample_tags() == {"seedselect_expansion": 9}
+    assert pool.count_sample_tags() == {"expansion": 9}
     assert pool.load_saved_view("expansion").values("id") == view.values("id")
     config = pool.get_run_info("expansion").config
     assert isinstance(config, SeedExpansionRunConfig)
@@ -164,7 +164,7 @@ def test_same_dataset_result_does_not_depend_on_the_chunk_size(make_dataset):
     )
     assert large.values("id") == ids_small
     assert set(ids_small).isdisjoint(seeds.values("id"))
-    assert dataset.count_sample_tags() == {"seedselect": 4, "seedselect_expansion": 10}
+    assert dataset.count_sample_tags() == {"seeds": 4, "expansion": 10}
 
 
 def test_similarity_index_gives_the_same_neighbours(make_dataset):

@@ -85,7 +85,7 @@ def test_run_key_of_another_kind_of_run(pair):
 def test_tag_of_a_selection_run(pair):
     seeds, pool = pair
     select_seeds(pool, 2, progress=False)
-    _check(seeds, pool, RunError, ["tag='seedselect'", "'seeds'"], tag="seedselect")
+    _check(seeds, pool, RunError, ["tag='seeds'", "'seeds'"], tag="seeds")
 
 
 def test_empty_seeds(pair):

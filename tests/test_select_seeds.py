@@ -43,7 +43,7 @@ def test_chosen_view_tags_fields_saved_view_and_run(make_dataset, random_seed):
     assert all("rank" in r and "quota 2" in r for r in reasons)
 
     # Only the chosen samples carry the tag and the fields.
-    assert sorted(dataset.match_tags("seedselect").values("id")) == sorted(ids)
+    assert sorted(dataset.match_tags("seeds").values("id")) == sorted(ids)
     assert dataset.count("seeds_rank") == 6
     assert dataset.count("seeds_reason") == 6
 
@@ -57,7 +57,7 @@ def test_chosen_view_tags_fields_saved_view_and_run(make_dataset, random_seed):
     assert isinstance(config, SeedSelectionRunConfig)
     assert config.status == STATUS_COMPLETE
     assert config.n_select == 6
-    assert config.tag == "seedselect"
+    assert config.tag == "seeds"
     assert config.saved_view_name == "seeds"
     assert config.label_field == "predictions"
     assert config.selection["balance"] == "equal"
@@ -111,7 +111,7 @@ def test_rerun_replaces_its_own_results_and_nothing_else(make_dataset):
     ).values("id")
 
     assert set(first) != set(second)
-    assert sorted(dataset.match_tags("seedselect").values("id")) == sorted(second)
+    assert sorted(dataset.match_tags("seeds").values("id")) == sorted(second)
     assert dataset.count("seeds_rank") == 3
     assert dataset.load_saved_view("seeds").values("id") == second
     assert dataset.get_run_info("seeds").config.n_select == 3
@@ -173,7 +173,7 @@ def test_excluded_samples_are_never_chosen(make_dataset):
     assert set(view.values("id")).isdisjoint(hardest)
     results = dataset.load_run_results("seeds")
     assert results.n_excluded == 10
-    assert dataset.count_sample_tags() == {"labeled": 5, "seedselect": 6}
+    assert dataset.count_sample_tags() == {"labeled": 5, "seeds": 6}
 
 
 def test_similarity_index_gives_the_same_choice_as_the_field(make_dataset):
@@ -245,7 +245,7 @@ def test_video_dataset_selects_whole_videos(make_dataset):
     expected = np.array(dataset.values("id"))[np.argsort(-hardness)[:3]].tolist()
     assert dataset.media_type == "video"
     assert view.values("id") == expected
-    assert dataset.count_sample_tags() == {"seedselect": 3}
+    assert dataset.count_sample_tags() == {"seeds": 3}
     assert dataset.values("frames.score") == frames_before
     assert dataset.load_saved_view("seeds").values("seeds_rank") == [1, 2, 3]
 
@@ -265,9 +265,9 @@ def test_patches_view_selects_objects(make_dataset):
     assert view.values("ground_truth.seeds_rank") == [1, 2, 3, 4]
 
     # Tags and attributes land on the labels of the source dataset.
-    assert dataset.count_label_tags() == {"seedselect": 4}
+    assert dataset.count_label_tags() == {"seeds": 4}
     assert dataset.count_sample_tags() == tags_before
-    tagged = dataset.select_labels(tags="seedselect")
+    tagged = dataset.select_labels(tags="seeds")
     assert sorted(tagged.values("ground_truth.detections.id", unwind=True)) == sorted(
         expected
     )
@@ -331,7 +331,7 @@ def test_tagging_ten_thousand_samples_is_one_bulk_write(make_dataset, monkeypatc
         ops for ops in calls if "tags" in str(ops[0]._doc.get("$addToSet", ""))
     ]
     assert len(tag_calls) == 1
-    assert dataset.count_sample_tags() == {"seedselect": n}
+    assert dataset.count_sample_tags() == {"seeds": n}
     assert view.count() == n
     # Fields are written in chunks of 1,000 samples, one bulk write per chunk.
     assert len(calls) <= 1 + 2 * n // 1000

@@ -61,12 +61,12 @@ def _plain_run(ds: Any) -> dict:
 
 
 def _other_selection_tag(ds: Any) -> dict:
-    select_seeds(ds, 3, run_key="earlier", tag="seedselect", progress=False)
+    select_seeds(ds, 3, run_key="earlier", tag="seeds", progress=False)
     return {}
 
 
 def _tag_on_samples(ds: Any) -> dict:
-    ds.limit(2).tag_samples("seedselect")
+    ds.limit(2).tag_samples("seeds")
     return {"example": ds.first().id}
 
 
@@ -175,14 +175,14 @@ CASES: list[Case] = [
         _other_selection_tag,
         {},
         RunError,
-        ["tag='seedselect'", "'earlier'"],
+        ["tag='seeds'", "'earlier'"],
     ),
     (
         "tag already on samples",
         _tag_on_samples,
         {},
         RunError,
-        ["tag='seedselect'", "2 samples", "{example}"],
+        ["tag='seeds'", "2 samples", "{example}"],
     ),
     (
         "saved view of the user",
@@ -215,9 +215,9 @@ CASES: list[Case] = [
     (
         "exclude_tags holds the run's own tag",
         _nothing,
-        {"exclude_tags": ["seedselect"]},
+        {"exclude_tags": ["seeds"]},
         InputError,
-        ["exclude_tags", "tag='seedselect'"],
+        ["exclude_tags", "tag='seeds'"],
     ),
     (
         "both embeddings sources",

@@ -117,7 +117,7 @@ def test_undo_of_an_interrupted_run_removes_both_runs_traces(make_dataset, monke
         select_seeds(dataset, **SECOND)
     monkeypatch.undo()
     config = get_selection_config(dataset, "seeds", require_complete=False)
-    assert {t["tag"] for t in config.owned_tags()} == {"batch", "seedselect"}
+    assert {t["tag"] for t in config.owned_tags()} == {"batch", "seeds"}
 
     undo_selection(dataset, "seeds")
     assert dataset.count_sample_tags() == {}

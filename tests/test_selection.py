@@ -24,24 +24,29 @@ EXCLUDED = np.array([0, 5, 17, 33, 41])
 # Every selector configuration the contract runs. Values are keyword arguments of
 # select_batch on top of scores, embeddings, labels and exclude.
 CONFIGS: dict[str, dict[str, Any]] = {
-    "greedy": {},
-    "power": {"sampling": "power", "sampling_power": 2.0},
-    "softmax": {"sampling": "softmax", "sampling_temperature": 0.5},
-    "threshold": {"threshold": 0.3},
-    "quantile": {"quantile_range": (0.2, 0.95)},
-    "top_fraction": {"top_fraction": 0.5},
-    "equal": {"balance": "equal"},
-    "proportional": {"balance": "proportional"},
-    "inverse": {"balance": "inverse"},
-    "mapping": {"balance": {"a": 6, "b": 4, "c": 2}},
-    "min_max": {"balance": "proportional", "min_per_class": 2, "max_per_class": 7},
+    "greedy": {"diversity": None},
+    "power": {"sampling": "power", "sampling_power": 2.0, "diversity": None},
+    "softmax": {"sampling": "softmax", "sampling_temperature": 0.5, "diversity": None},
+    "threshold": {"threshold": 0.3, "diversity": None},
+    "quantile": {"quantile_range": (0.2, 0.95), "diversity": None},
+    "top_fraction": {"top_fraction": 0.5, "diversity": None},
+    "equal": {"balance": "equal", "diversity": None},
+    "proportional": {"balance": "proportional", "diversity": None},
+    "inverse": {"balance": "inverse", "diversity": None},
+    "mapping": {"balance": {"a": 6, "b": 4, "c": 2}, "diversity": None},
+    "min_max": {
+        "balance": "proportional",
+        "min_per_class": 2,
+        "max_per_class": 7,
+        "diversity": None,
+    },
     "kcenter": {"diversity": "kcenter"},
     "dedup": {"diversity": "dedup", "radius": 0.3},
     "cluster": {"diversity": "cluster"},
     "cluster_k": {"diversity": "cluster", "n_clusters": 4},
     "weighted": {"diversity": "weighted", "diversity_weight": 0.7},
     "cosine_kcenter": {"diversity": "kcenter", "metric": "cosine"},
-    "cold_start": {"scores": None},
+    "cold_start": {"scores": None, "diversity": None},
     "cold_kcenter": {"scores": None, "diversity": "kcenter"},
     "cold_weighted": {"scores": None, "diversity": "weighted"},
     "equal_kcenter": {"balance": "equal", "diversity": "kcenter"},
@@ -59,6 +64,17 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "diversity": "kcenter",
     },
     "small_chunks_dedup": {"diversity": "dedup", "radius": 0.25, "chunk_size": 7},
+    # The default, diversity="auto", alone and with the other options.
+    "auto": {},
+    "auto_scores_only": {"embeddings": None},
+    "auto_cold_start": {"scores": None},
+    "auto_threshold": {"threshold": 0.3},
+    "auto_top_fraction": {"top_fraction": 0.5},
+    "auto_softmax": {"sampling": "softmax", "sampling_temperature": 0.5},
+    "auto_equal": {"balance": "equal"},
+    "auto_mapping": {"balance": {"a": 6, "b": 4, "c": 2}},
+    "auto_min_max": {"balance": "proportional", "min_per_class": 2, "max_per_class": 7},
+    "auto_cosine_k": {"metric": "cosine", "n_clusters": 4},
 }
 
 
@@ -75,7 +91,7 @@ def allowed_candidates(
     pool: dict[str, Any], kwargs: dict[str, Any], exclude: np.ndarray
 ) -> np.ndarray:
     """The candidates select_batch may draw from, computed independently."""
-    n = len(pool["embeddings"])
+    n = len(pool["labels"])
     keep = np.ones(n, dtype=bool)
     keep[exclude] = False
     scores = kwargs.get("scores", pool["scores"])
@@ -521,7 +537,7 @@ def test_labels_without_balance_are_reported(rng: np.random.Generator) -> None:
 
 
 def test_without_labels_class_table_is_empty() -> None:
-    result = select_batch(2, scores=np.arange(5.0))
+    result = select_batch(2, scores=np.arange(5.0), diversity=None)
     assert isinstance(result.class_table, pd.DataFrame)
     assert len(result.class_table) == 0
     assert result.reasons[0] == "rank 1 of 5"

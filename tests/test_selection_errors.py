@@ -141,7 +141,11 @@ CASES: dict[str, tuple[dict[str, Any], Any, tuple[str, ...]]] = {
         2,
         ("sampling='power'", "1 negative", "index 0"),
     ),
-    "bad_diversity": ({"diversity": "random"}, 2, ("diversity='random'",)),
+    "bad_diversity": (
+        {"diversity": "random"},
+        2,
+        ("diversity='random'", "'auto' (the default)", "'kcenter'"),
+    ),
     "diversity_without_embeddings": (
         {"embeddings": None, "diversity": "kcenter"},
         2,
@@ -154,7 +158,21 @@ CASES: dict[str, tuple[dict[str, Any], Any, tuple[str, ...]]] = {
         2,
         ("radius=1.0 is used only",),
     ),
-    "n_clusters_elsewhere": ({"n_clusters": 3}, 2, ("n_clusters=3 is used only",)),
+    "n_clusters_elsewhere": (
+        {"n_clusters": 3, "diversity": None},
+        2,
+        ("n_clusters=3 is used only",),
+    ),
+    "n_clusters_auto_without_embeddings": (
+        {"embeddings": None, "n_clusters": 3},
+        2,
+        ("n_clusters=3", "diversity='auto'", "pass embeddings"),
+    ),
+    "radius_with_auto": (
+        {"radius": 1.0},
+        2,
+        ("radius=1.0", "diversity='auto'", "diversity='dedup'"),
+    ),
     "too_many_clusters": (
         {"diversity": "cluster", "n_clusters": 30},
         2,

@@ -24,6 +24,8 @@ from seedselect.selection._balance import redistribute
 def test_all_lists_the_public_names() -> None:
     assert sorted(selection.__all__) == sorted(
         [
+            "AUTO_CANDIDATE_FRACTION",
+            "AUTO_MIN_CANDIDATES_PER_PICK",
             "BALANCE_MODES",
             "DEFAULT_CHUNK_SIZE",
             "DEFAULT_N_NEIGHBORS",

@@ -78,7 +78,7 @@ def expand_seeds(
     balance_classes: bool = True,
     seed_order: Literal["given", "random"] = "given",
     allow_shortfall: bool = False,
-    tag: str = "seedselect_expansion",
+    tag: str | None = None,
     run_key: str = "expansion",
     saved_view_name: str | None = None,
     random_state: RandomState = None,
@@ -144,8 +144,9 @@ def expand_seeds(
     allow_shortfall : bool, default=False
         Choose fewer than ``n_select`` instead of raising when the neighbour lists
         run out.
-    tag : str, default="seedselect_expansion"
-        Tag put on the chosen pool samples; it belongs to this run.
+    tag : str, optional
+        Tag put on the chosen pool samples; defaults to ``run_key``. It belongs
+        to this run.
     run_key : str, default="expansion"
         Key of the FiftyOne run on the pool's dataset, and prefix of its fields.
     saved_view_name : str, optional
@@ -386,7 +387,7 @@ def _check_arguments(
 ) -> _Plan:
     n_select = check_count(n_select, "n_select", minimum=1)
     chunk_size = check_chunk_size(chunk_size)
-    tag = check_name(tag, "tag")
+    tag = check_name(run_key if tag is None else tag, "tag")
     view_name = check_name(
         run_key if saved_view_name is None else saved_view_name, "saved_view_name"
     )

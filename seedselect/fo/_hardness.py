@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -57,6 +57,7 @@ from ._runs import (
     SeedselectRunResults,
     check_run_key,
     finish_run,
+    run_lock,
     start_run,
 )
 
@@ -796,6 +797,85 @@ def _write(
     }
 
 
+def _written_ids(ids: IdBuffer) -> set[bytes]:
+    data = bytes(ids._data)
+    return {data[i : i + 12] for i in range(0, len(data), 12)}
+
+
+def _clear_stale(
+    samples: Any,
+    plan: _Plan,
+    scorer: _Scorer,
+    previous: HardnessRunConfig,
+    chunk_size: int,
+) -> None:
+    """Set to None the values the earlier run left outside the new run's documents.
+
+    Needed only when ``samples`` is a view: on the whole dataset every
+    document the earlier run wrote has just been written again.
+    """
+    dataset = samples._root_dataset
+    if samples is dataset and previous.hardness_field == plan.hardness_field:
+        return
+    name = plan.hardness_field
+    if not dataset.has_field(name):
+        return
+    levels = [(False, name, scorer.sample_ids)]
+    if plan.frames:
+        levels.append((True, name, scorer.frame_ids))
+    for frames, path, written in levels:
+        keep = _written_ids(written)
+        id_path = "frames._id" if frames else "_id"
+        value_path = (FRAMES_PREFIX if frames else "") + path
+        for ids, values in iter_chunks(
+            dataset, [id_path, value_path], chunk_size=chunk_size
+        ):
+            if frames:
+                pairs = [
+                    (i, v)
+                    for doc_ids, doc_values in zip(ids, values, strict=True)
+                    for i, v in zip(doc_ids or [], doc_values or [], strict=True)
+                ]
+            else:
+                pairs = list(zip(ids, values, strict=True))
+            stale = [i for i, v in pairs if v is not None and i.binary not in keep]
+            if stale:
+                write_values(dataset, path, stale, [None] * len(stale), frames=frames)
+    if not plan.detections:
+        return
+
+    # Object attributes: every object outside the written ones loses its value.
+    keep_objects = _written_ids(scorer.object_ids)
+    list_path = plan.members[0] + ".detections"
+    id_path = "frames._id" if plan.frames else "_id"
+    full = (FRAMES_PREFIX if plan.frames else "") + list_path
+    for ids, object_ids, values in iter_chunks(
+        dataset, [id_path, f"{full}._id", f"{full}.{name}"], chunk_size=chunk_size
+    ):
+        docs, elements, nones = [], [], []
+        rows: Iterator[tuple[Any, Any, Any]] = zip(ids, object_ids, values, strict=True)
+        if plan.frames:
+            rows = (
+                row
+                for doc in rows
+                for row in zip(doc[0] or [], doc[1] or [], doc[2] or [], strict=True)
+            )
+        for doc_id, doc_objects, doc_values in rows:
+            stale = [
+                o
+                for o, v in zip(doc_objects or [], doc_values or [], strict=True)
+                if v is not None and o.binary not in keep_objects
+            ]
+            if stale:
+                docs.append(doc_id)
+                elements.append(stale)
+                nones.append([None] * len(stale))
+        if docs:
+            write_list_attribute(
+                dataset, list_path, name, docs, elements, nones, frames=plan.frames
+            )
+
+
 # ---------------------------------------------------------------------------
 # Public entry point
 # ---------------------------------------------------------------------------
@@ -910,15 +990,24 @@ def compute_hardness(
         output field that already holds something else. The message names the
         field, the problem, the number of samples affected and one sample id.
     RunError
-        If ``run_key`` is used by another kind of run.
+        If ``run_key`` is used by another kind of run, or another call is
+        writing the same run key or field at this moment.
+    DatabaseUnavailableError
+        If the database does not answer a round trip within
+        ``SEEDSELECT_DB_TIMEOUT`` seconds (default 60) or drops the connection.
 
     Notes
     -----
     Samples whose label is None get None, as in FiftyOne Brain; so do
     Detections labels with no objects. The run is recorded as
-    ``status="running"`` before the first write and marked
-    ``"complete"`` after the last, so ``samples.get_run_info(run_key)``
-    tells whether an interrupted run finished.
+    ``status="running"`` before the first write and marked ``"complete"``
+    after the last. A rerun under the same key writes its values in place
+    (each sample holds its old or its new score, never neither), then sets to
+    None the values the earlier run left on samples outside ``samples``, and
+    deletes fields only the earlier run wrote. A call that stopped halfway
+    (killed, or the database went away) is listed as incomplete by
+    :func:`~seedselect.fo._runs.list_seedselect_runs`; rerunning it gives the
+    result of an uninterrupted run.
 
     Examples
     --------
@@ -957,22 +1046,28 @@ def compute_hardness(
     }
     plan = _plan(samples, label_field, hardness_field, ensemble_fields, options)
     run_key = plan.hardness_field if run_key is None else run_key
-    previous = check_run_key(samples, run_key, HardnessRunConfig)
-    _check_outputs(samples, plan, previous, overwrite)
-    n_samples = samples.count()
-    if n_samples == 0:
-        raise InputError(
-            "samples is empty (0 samples): there is nothing to score; pass a "
-            "dataset or view that contains samples"
-        )
+    check_run_key(samples, run_key, HardnessRunConfig)
+    locks = [f"run:{run_key}"] + [f"field:{path}" for path in plan.output_fields]
+    with run_lock(samples._root_dataset, locks, "compute_hardness"):
+        previous = check_run_key(samples, run_key, HardnessRunConfig)
+        _check_outputs(samples, plan, previous, overwrite)
+        n_samples = samples.count()
+        if n_samples == 0:
+            raise InputError(
+                "samples is empty (0 samples): there is nothing to score; pass a "
+                "dataset or view that contains samples"
+            )
 
-    # Pass one raises before anything is written; pass two writes.
-    scorer = _score(samples, plan, n_samples, chunk_size, progress)
-    config = _run_config(plan)
-    start_run(samples, run_key, config)
-    summary = _write(samples, plan, scorer, chunk_size, progress)
-    summary["elapsed_seconds"] = round(time.perf_counter() - started, 3)
-    results = finish_run(samples, run_key, config, HardnessRunResults, **summary)
+        # Pass one raises before anything is written; pass two writes in place,
+        # then clears what the earlier run under this key left elsewhere.
+        scorer = _score(samples, plan, n_samples, chunk_size, progress)
+        config = _run_config(plan)
+        start_run(samples, run_key, config, previous)
+        summary = _write(samples, plan, scorer, chunk_size, progress)
+        if previous is not None:
+            _clear_stale(samples, plan, scorer, previous, chunk_size)
+        summary["elapsed_seconds"] = round(time.perf_counter() - started, 3)
+        results = finish_run(samples, run_key, config, HardnessRunResults, **summary)
 
     if summary["n_scored"] == 0:
         logger.warning(

@@ -16,8 +16,10 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import os
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,23 +28,28 @@ import fiftyone.core.frame as fofr
 import fiftyone.core.sample as fos
 import fiftyone.core.utils as fou
 import numpy as np
+import pymongo
 from bson import ObjectId
 from pymongo import UpdateOne
 
 from .._validation import check_count
 
 __all__ = [
+    "DB_TIMEOUT_ENV",
     "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_DB_TIMEOUT",
     "IdBuffer",
     "VectorDecoder",
     "check_chunk_size",
     "chunk_slices",
+    "db_timeout",
     "delete_fields",
     "ensure_float_field",
     "find_holders",
     "iter_chunks",
     "make_progress",
     "nullable_floats",
+    "round_trip",
     "split_frames_path",
     "write_list_attribute",
     "write_values",
@@ -57,6 +64,52 @@ logger = logging.getLogger(__name__)
 DEFAULT_CHUNK_SIZE = 1000
 
 FRAMES_PREFIX = "frames."
+
+#: Environment variable holding the longest time, in seconds, that one database
+#: round trip of seedselect (a chunk read, a bulk write, a run record update) may
+#: take before the call fails; ``0`` or ``none`` waits without limit.
+DB_TIMEOUT_ENV = "SEEDSELECT_DB_TIMEOUT"
+#: Default of ``SEEDSELECT_DB_TIMEOUT``. A chunk of ``DEFAULT_CHUNK_SIZE``
+#: samples takes well under a second on a local database; a minute leaves room
+#: for a busy remote server while still turning a stopped one into an error.
+DEFAULT_DB_TIMEOUT = 60.0
+
+
+def db_timeout() -> float | None:
+    """Seconds one database round trip may take (``SEEDSELECT_DB_TIMEOUT``).
+
+    Raises
+    ------
+    ValueError
+        If the variable is set to something other than a non-negative number
+        or ``none``.
+    """
+    raw = os.environ.get(DB_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_DB_TIMEOUT
+    if raw.lower() == "none":
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(
+            f"{DB_TIMEOUT_ENV}={raw!r} is not a number of seconds; set it to a "
+            "positive number such as 30, or to 0 or 'none' for no limit"
+        )
+    return seconds or None
+
+
+def round_trip() -> AbstractContextManager[Any]:
+    """Bound the database operations of the block by :func:`db_timeout`.
+
+    Every operation started inside the block must finish before the deadline
+    or raises a ``pymongo`` timeout error; callers turn those into a
+    :class:`~seedselect.fo._runs.DatabaseUnavailableError`.
+    """
+    return pymongo.timeout(db_timeout())
+
 
 # Streaming all rows from one aggregation cursor is the fast path; it relies on
 # a private FiftyOne method, so the chunk-view path below stands in when a
@@ -163,9 +216,11 @@ def iter_chunks(
         list of values per sample for frame and label-list paths).
     """
     paths = list(paths)
-    rows = _iter_rows(samples, paths, raw, chunk_size)
+    with round_trip():
+        rows = _iter_rows(samples, paths, raw, chunk_size)
     while True:
-        batch = list(itertools.islice(rows, chunk_size))
+        with round_trip():
+            batch = list(itertools.islice(rows, chunk_size))
         if not batch:
             return
         yield [list(column) for column in zip(*batch, strict=True)]
@@ -285,12 +340,13 @@ def _bulk_write(
     already holds as Python objects are reloaded so they show the new values,
     as after FiftyOne's own bulk writes.
     """
-    if frames:
-        dataset._frame_collection.bulk_write(ops, ordered=False)
-        fofr.Frame._reload_docs(dataset._frame_collection_name, frame_ids=ids)
-    else:
-        dataset._sample_collection.bulk_write(ops, ordered=False)
-        fos.Sample._reload_docs(dataset._sample_collection_name, sample_ids=ids)
+    with round_trip():
+        if frames:
+            dataset._frame_collection.bulk_write(ops, ordered=False)
+            fofr.Frame._reload_docs(dataset._frame_collection_name, frame_ids=ids)
+        else:
+            dataset._sample_collection.bulk_write(ops, ordered=False)
+            fos.Sample._reload_docs(dataset._sample_collection_name, sample_ids=ids)
 
 
 def write_values(

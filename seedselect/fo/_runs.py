@@ -19,41 +19,69 @@ and finds the run class by dropping ``"Config"`` from it, which is how
 
 A computation uses the module functions in this order:
 
-1. :func:`check_run_key` while validating, before anything is written;
-2. :func:`start_run`, which replaces an earlier run of the same type under the
-   same key (deleting the fields it wrote) and records the new one with
-   ``status="running"``;
-3. its own writes, declaring each written field in the config's
-   ``output_fields``;
-4. :func:`finish_run`, which sets ``status="complete"`` and saves a summary.
+1. :func:`run_lock` around everything below, so that two calls writing the same
+   run key or field at the same time never mix their writes: the second fails
+   with :class:`~seedselect.RunError`;
+2. :func:`check_run_key` while validating, before anything is written;
+3. :func:`start_run`, which records the run with ``status="running"``, owning
+   the fields of the earlier run under the same key as well as its own (an
+   earlier run's fields are not deleted here, so a process killed at any later
+   point leaves every sample with its old or its new value);
+4. its own writes, in place, each sample document updated atomically;
+5. its clearing of values the earlier run left on samples the new run does not
+   cover;
+6. :func:`finish_run`, which deletes fields only the earlier run wrote, saves
+   the results and then, last, sets ``status="complete"``.
 
 A run whose process died halfway therefore stays visible with
-``status="running"``; :func:`get_run_config` refuses it when a later step needs
-finished results, and ``delete_run`` still removes its partial fields.
+``status="running"``, and :func:`list_seedselect_runs` reports it as
+incomplete; :func:`get_run_config` refuses it when a later step needs finished
+results, ``delete_run`` still removes its fields, and rerunning the same call
+completes it with exactly the result of an uninterrupted run.
+
+Every database round trip is bounded by ``SEEDSELECT_DB_TIMEOUT`` seconds (see
+:func:`~seedselect.fo._io.db_timeout`); a database that stops answering turns
+into a :class:`DatabaseUnavailableError` instead of a hang.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Sequence
+import os
+import socket
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+import fiftyone.core.odm as foo
 import fiftyone.core.runs as fors
+import pymongo
+from bson import json_util
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from .. import __version__
-from .._exceptions import InputError, RunError
-from ._io import delete_fields
+from .._exceptions import InputError, RunError, SeedselectError
+from ._io import DB_TIMEOUT_ENV, db_timeout, delete_fields, round_trip
 
 __all__ = [
+    "LOCK_COLLECTION",
     "STATUS_COMPLETE",
     "STATUS_RUNNING",
+    "DatabaseUnavailableError",
     "SeedselectRun",
     "SeedselectRunConfig",
     "SeedselectRunResults",
     "check_run_key",
+    "database_errors",
     "finish_run",
     "get_run_config",
     "list_runs_of",
+    "list_seedselect_runs",
+    "record_run",
+    "run_lock",
     "start_run",
 ]
 
@@ -64,7 +92,58 @@ STATUS_RUNNING = "running"
 #: Status of a run whose writes all finished.
 STATUS_COMPLETE = "complete"
 
+#: Database collection of the locks that keep concurrent calls apart.
+LOCK_COLLECTION = "seedselect_locks"
+
+# Longest wait, in seconds, for releasing a lock after the database failed; a
+# lock left behind is taken over by the next call once its process is gone.
+_RELEASE_TIMEOUT = 5.0
+
 _C = TypeVar("_C", bound="SeedselectRunConfig")
+
+
+class DatabaseUnavailableError(SeedselectError, ConnectionError):
+    """The database stopped answering in the middle of a seedselect call.
+
+    What was written before stays consistent (every sample holds its old or
+    its new value) and the run stays recorded as incomplete; once the database
+    is back, rerunning the same call completes it.
+    """
+
+
+@contextmanager
+def database_errors(what: str, run_key: str | None = None) -> Iterator[None]:
+    """Turn a database that times out or drops the connection into a clear error.
+
+    Parameters
+    ----------
+    what : str
+        What the call was doing, for the message, e.g. ``"compute_hardness"``.
+    run_key : str, optional
+        The run being written, for the message.
+
+    Raises
+    ------
+    DatabaseUnavailableError
+        For a pymongo connection failure or timeout raised inside the block.
+    """
+    try:
+        yield
+    except PyMongoError as exc:
+        if not (isinstance(exc, ConnectionFailure) or getattr(exc, "timeout", False)):
+            raise
+        timeout = db_timeout()
+        limit = "no limit" if timeout is None else f"{timeout:g} s"
+        detail = str(exc).split(", Timeout:")[0].split(" (configured timeouts")[0]
+        detail = detail[:200]
+        run = f"run {run_key!r} stays recorded as incomplete; " if run_key else ""
+        raise DatabaseUnavailableError(
+            f"{what}: the database did not answer (limit per round trip "
+            f"{DB_TIMEOUT_ENV}={limit}; {type(exc).__name__}: {detail}). Every "
+            f"sample holds its value from before the call or from this call; {run}"
+            "check that the database server runs, then rerun the same call to "
+            "complete it"
+        ) from exc
 
 
 class SeedselectRunConfig(fors.RunConfig):
@@ -84,6 +163,11 @@ class SeedselectRunConfig(fors.RunConfig):
         Fields and label attributes the run wrote; ``delete_run`` deletes them.
     status : {"running", "complete"}, default="running"
         Whether every write of the run has finished.
+    finished_at : str, optional
+        When the run was marked complete (ISO 8601, UTC).
+    stale_fields : sequence of str, default=()
+        Fields of an earlier run under the same key that this run does not
+        write; they are deleted just before the run is marked complete.
     seedselect_version : str, optional
         The seedselect version that made the run; defaults to the current one.
     **kwargs
@@ -97,12 +181,16 @@ class SeedselectRunConfig(fors.RunConfig):
         input_fields: Sequence[str] = (),
         output_fields: Sequence[str] = (),
         status: str = STATUS_RUNNING,
+        finished_at: str | None = None,
+        stale_fields: Sequence[str] = (),
         seedselect_version: str | None = None,
         **kwargs: Any,
     ) -> None:
         self.input_fields = list(input_fields)
         self.output_fields = list(output_fields)
         self.status = status
+        self.finished_at = finished_at
+        self.stale_fields = list(stale_fields)
         self.seedselect_version = seedselect_version or __version__
         super().__init__(method=method, **kwargs)
 
@@ -195,16 +283,56 @@ def check_run_key(samples: Any, run_key: Any, config_cls: type[_C]) -> _C | None
     return existing
 
 
-def start_run(samples: Any, run_key: str, config: SeedselectRunConfig) -> None:
-    """Record ``config`` as a running run under ``run_key``.
+def start_run(
+    samples: Any,
+    run_key: str,
+    config: SeedselectRunConfig,
+    previous: SeedselectRunConfig | None = None,
+) -> None:
+    """Record ``config`` as a running run under ``run_key``, before any write.
 
-    An existing run of the same type under ``run_key`` is deleted first,
-    fields included. Call :func:`check_run_key` before.
+    The earlier run of the same type under ``run_key`` (``previous``, from
+    :func:`check_run_key`) is replaced in the run record but its fields are
+    kept: the new record owns them too, so ``delete_run`` of an interrupted run
+    removes everything, and the fields the new run does not write are deleted by
+    :func:`finish_run`. Call inside :func:`run_lock`.
     """
+    if previous is not None:
+        config.stale_fields = [
+            path
+            for path in list(previous.output_fields) + list(previous.stale_fields)
+            if path not in config.output_fields
+        ]
+        config.output_fields = list(config.output_fields) + config.stale_fields
     config.status = STATUS_RUNNING
-    run = config.build()
-    run.register_run(samples, run_key, overwrite=True, cleanup=True)
+    config.finished_at = None
+    with round_trip():
+        record_run(samples, run_key, config)
     logger.debug("registered run '%s' (%s)", run_key, _describe_run(config))
+
+
+def record_run(samples: Any, run_key: str, config: SeedselectRunConfig) -> None:
+    """Record ``config`` as the run ``run_key`` of ``samples``, crash-safely.
+
+    FiftyOne's ``register_run(overwrite=True)`` deletes the old run record
+    before it saves the new one, so a process killed in between loses the run.
+    An existing record is therefore updated in place, with one atomic update
+    of its document; a new key is registered as usual (a process killed there
+    has written nothing else yet).
+    """
+    if run_key not in samples._root_dataset.list_runs():
+        config.build().register_run(samples, run_key, overwrite=False)
+        return
+    run_doc = fors.Run._get_run_doc(samples, run_key)
+    run_doc.config = copy.deepcopy(config.serialize())
+    run_doc.timestamp = datetime.now(timezone.utc).replace(tzinfo=None)
+    if samples is samples._root_dataset:
+        run_doc.view_stages = None
+    else:
+        run_doc.view_stages = [
+            json_util.dumps(stage) for stage in samples._serialize(include_uuids=False)
+        ]
+    run_doc.save()
 
 
 def finish_run(
@@ -214,7 +342,10 @@ def finish_run(
     results_cls: type[SeedselectRunResults] = SeedselectRunResults,
     **summary: Any,
 ) -> SeedselectRunResults:
-    """Mark the run complete and store its summary; call after the last write.
+    """Delete stale fields, save the summary, then mark the run complete.
+
+    Call after the last write of the run's values; the status is the last
+    thing written, so a run recorded as complete has all its writes.
 
     Parameters
     ----------
@@ -232,10 +363,18 @@ def finish_run(
     -------
     results : SeedselectRunResults
     """
-    config.status = STATUS_COMPLETE
-    fors.Run.update_run_config(samples, run_key, config)
+    stale = list(config.stale_fields)
+    with round_trip():
+        delete_fields(samples._root_dataset, stale)
     results = results_cls(samples, config, run_key, **summary)
-    fors.Run.save_run_results(samples, run_key, results, overwrite=True, cache=True)
+    with round_trip():
+        fors.Run.save_run_results(samples, run_key, results, overwrite=True, cache=True)
+    config.output_fields = [p for p in config.output_fields if p not in stale]
+    config.stale_fields = []
+    config.status = STATUS_COMPLETE
+    config.finished_at = datetime.now(timezone.utc).isoformat()
+    with round_trip():
+        fors.Run.update_run_config(samples, run_key, config)
     return results
 
 
@@ -283,3 +422,168 @@ def get_run_config(
             f"samples.delete_run({run_key!r})"
         )
     return config
+
+
+def list_seedselect_runs(samples: Any) -> list[dict[str, Any]]:
+    """Every seedselect run on ``samples``, with whether it finished.
+
+    A run whose process was killed or whose database stopped halfway has
+    ``status="running"`` and ``complete=False``; rerun the same call to
+    complete it, or delete it with ``samples.delete_run(key)``.
+
+    Parameters
+    ----------
+    samples : fiftyone.core.collections.SampleCollection
+
+    Returns
+    -------
+    runs : list of dict
+        One dict per run, in key order, with ``key``, ``type`` (the config
+        class, e.g. ``"HardnessRunConfig"``), ``method``, ``status``,
+        ``complete``, ``started_at`` (datetime, when the run was recorded),
+        ``finished_at`` (ISO 8601 string, or None while incomplete),
+        ``output_fields`` and ``seedselect_version``.
+    """
+    runs = []
+    for key in sorted(samples.list_runs()):
+        try:
+            info = samples.get_run_info(key)
+        except Exception:  # a run of a package that is not installed
+            continue
+        config = info.config
+        if not isinstance(config, SeedselectRunConfig):
+            continue
+        runs.append(
+            {
+                "key": key,
+                "type": type(config).__name__,
+                "method": getattr(config, "method", None),
+                "status": config.status,
+                "complete": config.complete,
+                "started_at": info.timestamp,
+                "finished_at": getattr(config, "finished_at", None),
+                "output_fields": list(config.output_fields),
+                "seedselect_version": config.seedselect_version,
+            }
+        )
+    return runs
+
+
+# ---------------------------------------------------------------------------
+# Locks
+
+# Tokens of locks this process could not release (the database failed); the
+# next call of this process may take them over.
+_ABANDONED_TOKENS: set[str] = set()
+
+
+@contextmanager
+def run_lock(dataset: Any, names: Sequence[str], what: str = "") -> Iterator[None]:
+    """Hold exclusive locks on ``names`` (run key, tag, view, field) of ``dataset``.
+
+    The locks are documents in FiftyOne's database, so they keep apart calls
+    of different processes and machines. A lock held by a process of this host
+    that no longer exists (killed while writing), or left in this process by a
+    call whose database failed, is taken over; a lock held by a live call raises
+    :class:`~seedselect.RunError`. Database failures inside the block become
+    :class:`DatabaseUnavailableError`.
+
+    Parameters
+    ----------
+    dataset : fiftyone.core.dataset.Dataset
+    names : sequence of str
+        What the call writes, e.g. ``["run:seeds", "tag:seeds"]``.
+    what : str, optional
+        The name of the call, for error messages.
+    """
+    token = uuid.uuid4().hex
+    held: list[str] = []
+    label = what or "seedselect"
+    run_key = next((n[4:] for n in names if n.startswith("run:")), None)
+    with database_errors(label, run_key):
+        coll = foo.get_db_conn()[LOCK_COLLECTION]
+        try:
+            for name in sorted(set(names)):
+                lock_id = f"{dataset._doc.id}:{name}"
+                with round_trip():
+                    _acquire(coll, lock_id, token, dataset.name, name)
+                held.append(lock_id)
+            yield
+        finally:
+            _release(coll, held, token)
+
+
+def _release(coll: Any, held: list[str], token: str) -> None:
+    timeout = db_timeout()
+    limit = _RELEASE_TIMEOUT if timeout is None else min(timeout, _RELEASE_TIMEOUT)
+    try:
+        with pymongo.timeout(limit):
+            for lock_id in held:
+                coll.delete_one({"_id": lock_id, "token": token})
+    except PyMongoError as exc:
+        _ABANDONED_TOKENS.add(token)
+        logger.warning(
+            "Could not release seedselect locks %s (%s); the next call takes them over",
+            held,
+            type(exc).__name__,
+        )
+
+
+def _acquire(coll: Any, lock_id: str, token: str, dataset_name: str, name: str) -> None:
+    doc = {
+        "_id": lock_id,
+        "token": token,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started_at": datetime.now(timezone.utc),
+    }
+    # Two attempts: the second follows the removal or takeover of a stale lock.
+    for _ in range(2):
+        try:
+            coll.insert_one(doc)
+            return
+        except DuplicateKeyError:
+            holder = coll.find_one({"_id": lock_id})
+        if holder is None:
+            continue
+        if not _is_stale(holder):
+            raise RunError(
+                f"another seedselect call (process {holder.get('pid')} on "
+                f"{holder.get('host')}, started {holder.get('started_at')}) is "
+                f"writing {name!r} on dataset '{dataset_name}'; wait for it to "
+                "finish or choose another run_key, tag, field or saved_view_name"
+            )
+        replaced = coll.find_one_and_replace(
+            {"_id": lock_id, "token": holder["token"]}, doc
+        )
+        if replaced is not None:
+            logger.warning(
+                "Took over the lock on %r of dataset '%s' left by process %s, "
+                "whose call no longer runs",
+                name,
+                dataset_name,
+                holder.get("pid"),
+            )
+            return
+    raise RunError(
+        f"could not lock {name!r} on dataset '{dataset_name}'; another call is "
+        "starting on it, try again"
+    )
+
+
+def _is_stale(holder: dict[str, Any]) -> bool:
+    """Whether a lock's call is gone (only checkable on the same host)."""
+    if holder.get("host") != socket.gethostname():
+        return False
+    pid = holder.get("pid")
+    if not isinstance(pid, int):
+        return False
+    if pid == os.getpid():
+        return holder.get("token") in _ABANDONED_TOKENS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -547,7 +547,7 @@ def select_seeds(
     exclude_tags: str | Iterable[str] | None = None,
     exclude_view: Any = None,
     allow_shortfall: bool = False,
-    tag: str = "seedselect",
+    tag: str | None = None,
     run_key: str = "seeds",
     saved_view_name: str | None = None,
     random_state: RandomState = None,
@@ -613,9 +613,10 @@ def select_seeds(
     allow_shortfall : bool, default=False
         Choose fewer than ``n_select`` instead of raising when the pool cannot
         give that many.
-    tag : str, default="seedselect"
-        Tag put on the chosen samples. It belongs to this run: it may not already
-        be on samples from elsewhere, and undo removes it.
+    tag : str, optional
+        Tag put on the chosen samples; defaults to ``run_key``, so selections
+        under different run keys never share a tag. It belongs to this run: it
+        may not already be on samples from elsewhere, and undo removes it.
     run_key : str, default="seeds"
         Key of the FiftyOne run; also the prefix of the fields written. Rerunning
         with the same key replaces that run's tag, fields and saved view.
@@ -674,7 +675,7 @@ def select_seeds(
     >>> batch.count(), batch.count_values("predictions.label")
     (6, {'cat': 3, 'dog': 3})
     >>> dataset.count_sample_tags()
-    {'seedselect': 6}
+    {'seeds': 6}
     >>> batch.values("seeds_rank")
     [1, 2, 3, 4, 5, 6]
     """
@@ -837,7 +838,7 @@ def _check_arguments(
 ) -> _Plan:
     n_select = check_count(n_select, "n_select", minimum=1)
     chunk_size = check_chunk_size(chunk_size)
-    tag = check_name(tag, "tag")
+    tag = check_name(run_key if tag is None else tag, "tag")
     view_name = check_name(
         run_key if saved_view_name is None else saved_view_name, "saved_view_name"
     )

@@ -28,27 +28,22 @@ with :class:`~seedselect.RunError` instead of interleaving its writes.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 import fiftyone.core.fields as fof
-import fiftyone.core.odm as foo
 import fiftyone.core.patches as fop
 import fiftyone.core.runs as fors
 from bson import ObjectId
 from pymongo import UpdateMany, UpdateOne
-from pymongo.errors import DuplicateKeyError
 
 from .._exceptions import InputError, RunError
-from ._io import DEFAULT_CHUNK_SIZE, chunk_slices, delete_fields
+from ._io import DEFAULT_CHUNK_SIZE, chunk_slices, delete_fields, round_trip
 from ._runs import (
+    LOCK_COLLECTION,
     STATUS_COMPLETE,
     STATUS_RUNNING,
     SeedselectRun,
@@ -56,9 +51,12 @@ from ._runs import (
     SeedselectRunResults,
     check_run_key,
     list_runs_of,
+    record_run,
+    run_lock,
 )
 
 __all__ = [
+    "LOCK_COLLECTION",
     "SelectionRunConfig",
     "SelectionRun",
     "SeedSelectionRunConfig",
@@ -78,8 +76,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Database collection of the locks that keep concurrent calls apart.
-LOCK_COLLECTION = "seedselect_locks"
 
 #: FiftyOne field type of each per-sample output, by suffix.
 OUTPUT_TYPES: dict[str, type[fof.Field]] = {
@@ -275,89 +271,6 @@ def make_target(samples: Any, name: str = "samples") -> Target:
 
 
 # ---------------------------------------------------------------------------
-# Locks
-
-
-@contextmanager
-def run_lock(dataset: Any, names: Sequence[str]) -> Iterator[None]:
-    """Hold exclusive locks on ``names`` (run key, tag, view) of ``dataset``.
-
-    A lock held by a process of this host that no longer exists (killed while
-    writing) is taken over; a lock held by a live process raises RunError.
-    """
-    coll = foo.get_db_conn()[LOCK_COLLECTION]
-    token = uuid.uuid4().hex
-    held: list[str] = []
-    try:
-        for name in sorted(set(names)):
-            lock_id = f"{dataset._doc.id}:{name}"
-            _acquire(coll, lock_id, token, dataset.name, name)
-            held.append(lock_id)
-        yield
-    finally:
-        for lock_id in held:
-            coll.delete_one({"_id": lock_id, "token": token})
-
-
-def _acquire(coll: Any, lock_id: str, token: str, dataset_name: str, name: str) -> None:
-    doc = {
-        "_id": lock_id,
-        "token": token,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "started_at": datetime.now(timezone.utc),
-    }
-    # Two attempts: the second follows the removal or takeover of a stale lock.
-    for _ in range(2):
-        try:
-            coll.insert_one(doc)
-            return
-        except DuplicateKeyError:
-            holder = coll.find_one({"_id": lock_id})
-        if holder is None:
-            continue
-        if not _is_stale(holder):
-            raise RunError(
-                f"another seedselect call (process {holder.get('pid')} on "
-                f"{holder.get('host')}, started {holder.get('started_at')}) is "
-                f"writing {name!r} on dataset '{dataset_name}'; wait for it to "
-                "finish or choose another run_key, tag or saved_view_name"
-            )
-        replaced = coll.find_one_and_replace(
-            {"_id": lock_id, "token": holder["token"]}, doc
-        )
-        if replaced is not None:
-            logger.warning(
-                "Took over the lock on %r of dataset '%s' left by process %s, "
-                "which no longer runs",
-                name,
-                dataset_name,
-                holder.get("pid"),
-            )
-            return
-    raise RunError(
-        f"could not lock {name!r} on dataset '{dataset_name}'; another call is "
-        "starting on it, try again"
-    )
-
-
-def _is_stale(holder: dict[str, Any]) -> bool:
-    """Whether a lock's process is gone (only checkable on the same host)."""
-    if holder.get("host") != socket.gethostname():
-        return False
-    pid = holder.get("pid")
-    if not isinstance(pid, int) or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-# ---------------------------------------------------------------------------
 # Ownership
 
 
@@ -534,7 +447,8 @@ def commit_selection(
         ]
     config.output_fields = paths + stale_paths
     config.status = STATUS_RUNNING
-    config.build().register_run(target.samples, run_key, overwrite=True, cleanup=False)
+    with round_trip():
+        record_run(target.samples, run_key, config)
     timings["register"] = time.perf_counter() - start
 
     # 2-3. New values on the chosen samples, then old values cleared elsewhere.
@@ -552,29 +466,35 @@ def commit_selection(
     # 4. The tag: off the samples no longer chosen, then on the chosen ones.
     start = time.perf_counter()
     for owned in config.stale_tags:
-        _remove_tag(dataset, owned["tag"], owned["patches_field"])
-    _retag(target, config.tag, ids)
+        with round_trip():
+            _remove_tag(dataset, owned["tag"], owned["patches_field"])
+    with round_trip():
+        _retag(target, config.tag, ids)
     timings["tag"] = time.perf_counter() - start
 
     # 5. The saved view.
     start = time.perf_counter()
-    saved = set(dataset.list_saved_views())
-    for name in config.stale_saved_views:
-        if name in saved:
-            dataset.delete_saved_view(name)
-    view = target.samples.select(list(ids), ordered=True)
-    dataset.save_view(config.saved_view_name, view, overwrite=True)
+    with round_trip():
+        saved = set(dataset.list_saved_views())
+        for name in config.stale_saved_views:
+            if name in saved:
+                dataset.delete_saved_view(name)
+        view = target.samples.select(list(ids), ordered=True)
+        dataset.save_view(config.saved_view_name, view, overwrite=True)
     timings["save_view"] = time.perf_counter() - start
 
     # 6. The results, and only then the status that says all is written.
     start = time.perf_counter()
     stored = SelectionResults(target.samples, config, run_key, **results)
-    fors.Run.save_run_results(target.samples, run_key, stored, overwrite=True)
+    with round_trip():
+        fors.Run.save_run_results(target.samples, run_key, stored, overwrite=True)
     config.stale_tags = []
     config.stale_saved_views = []
     config.output_fields = paths
     config.status = STATUS_COMPLETE
-    fors.Run.update_run_config(target.samples, run_key, config)
+    config.finished_at = datetime.now(timezone.utc).isoformat()
+    with round_trip():
+        fors.Run.update_run_config(target.samples, run_key, config)
     timings["finish"] = time.perf_counter() - start
     return timings
 
@@ -604,7 +524,8 @@ def _write_columns(
                 )
                 for k in range(where.start, where.stop)
             ]
-            dataset._bulk_write(ops, ids=object_ids)
+            with round_trip():
+                dataset._bulk_write(ops, ids=object_ids)
         return
     # Patches: write through the view, which mirrors the values onto the labels of
     # the source dataset, so the returned view and the dataset agree.
@@ -615,9 +536,12 @@ def _write_columns(
             kind = target.dataset.get_field(target.root_path(name))
             patches_dataset.add_sample_field(path, type(kind))
         for where in chunk_slices(len(ids), chunk):
-            target.samples.set_label_values(
-                path, dict(zip(ids[where], values[where], strict=True)), validate=False
-            )
+            with round_trip():
+                target.samples.set_label_values(
+                    path,
+                    dict(zip(ids[where], values[where], strict=True)),
+                    validate=False,
+                )
 
 
 def _clear_others(
@@ -636,7 +560,8 @@ def _clear_others(
         for where in chunk_slices(len(stale), chunk):
             object_ids = [ObjectId(i) for i in stale[where]]
             op = UpdateMany({"_id": {"$in": object_ids}}, update)
-            dataset._bulk_write([op], ids=object_ids)
+            with round_trip():
+                dataset._bulk_write([op], ids=object_ids)
         return
     for name in names:
         path = target.root_path(name)
@@ -734,7 +659,7 @@ def undo_selection(samples: Any, run_key: str) -> None:
     dataset = samples._root_dataset
     config = get_selection_config(dataset, run_key, require_complete=False)
     names = [f"run:{run_key}", f"tag:{config.tag}", f"view:{config.saved_view_name}"]
-    with run_lock(dataset, names):
+    with run_lock(dataset, names, "undo_selection"):
         run = config.build()
         run.cleanup(dataset, run_key)
         fors.Run.delete_run(dataset, run_key, cleanup=False)

@@ -19,6 +19,14 @@ from ._plots import (
     plot_selection_projection,
     save_figure,
 )
+from ._runs import (
+    SelectionReport,
+    compare_selection_runs,
+    dataset_hardness_summary,
+    plot_dataset_hardness,
+    plot_selection_runs,
+    selection_report,
+)
 from ._tables import (
     ALL_LABEL,
     RUN_METRICS,
@@ -32,12 +40,18 @@ __all__ = [
     "HISTOGRAM_BINS",
     "MAX_PROJECTION_POINTS",
     "RUN_METRICS",
+    "SelectionReport",
     "class_counts",
     "compare_runs",
+    "compare_selection_runs",
+    "dataset_hardness_summary",
     "hardness_summary",
     "plot_class_counts",
     "plot_hardness_distribution",
+    "plot_dataset_hardness",
     "plot_run_comparison",
     "plot_selection_projection",
+    "plot_selection_runs",
     "save_figure",
+    "selection_report",
 ]

@@ -14,6 +14,7 @@ __all__ = [
     "SAMPLING_MODES",
     "check_scores",
     "gate_mask",
+    "hardest_per_group",
     "priority_order",
     "score_order",
 ]
@@ -90,6 +91,36 @@ def gate_mask(
         top[pool_index[order[:count]]] = True
         keep &= top
     logger.debug("gates keep %d of %d pool samples", int(keep.sum()), len(pool_index))
+    return keep
+
+
+def hardest_per_group(
+    scores: np.ndarray,
+    tiebreak: np.ndarray,
+    groups: np.ndarray,
+    counts: np.ndarray,
+) -> NDArray[np.bool_]:
+    """Which entries are among the ``counts[g]`` highest-scoring of their group.
+
+    Within a group, entries are ranked as by :func:`score_order` (descending
+    score, ties by ascending ``tiebreak``), so with one group this keeps the same
+    entries as the ``top_fraction`` gate for the same count.
+
+    Parameters
+    ----------
+    scores, tiebreak : ndarray of shape (n,)
+    groups : ndarray of shape (n,), dtype int64
+        Group code of each entry, in ``[0, len(counts))``.
+    counts : ndarray of shape (n_groups,), dtype int64
+        How many entries to keep from each group.
+    """
+    order = np.lexsort((tiebreak, -scores, groups))
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    sizes = np.diff(np.r_[starts, len(order)])
+    within = np.arange(len(order)) - np.repeat(starts, sizes)
+    keep = np.zeros(len(scores), dtype=bool)
+    keep[order[within < counts[sorted_groups]]] = True
     return keep
 
 
