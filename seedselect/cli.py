@@ -51,7 +51,8 @@ _PROG = "seedselect"
 # a typo is a usage error with the list of valid values.
 _SAMPLING = ("greedy", "power", "softmax")
 _BALANCE = ("equal", "proportional", "inverse")
-_DIVERSITY = ("kcenter", "dedup", "cluster", "weighted")
+# "auto" is select_batch's default; "none" ranks by hardness alone.
+_DIVERSITY = ("auto", "none", "kcenter", "dedup", "cluster", "weighted")
 _METRICS = ("euclidean", "cosine")
 _MANIFEST_FORMATS = ("csv", "json", "parquet")
 _FIGURE_SUFFIXES = (".png", ".html", ".htm")
@@ -491,7 +492,13 @@ def _add_selection_options(parser: argparse.ArgumentParser) -> None:
     gates.add_argument("--min-per-class", type=int)
     gates.add_argument("--max-per-class", type=int)
     diversity = parser.add_argument_group("diversity (needs embeddings)")
-    diversity.add_argument("--diversity", choices=_DIVERSITY)
+    diversity.add_argument(
+        "--diversity",
+        choices=_DIVERSITY,
+        default="auto",
+        help="auto: cluster the hardest tenth when embeddings are given, else "
+        "rank; none: rank by hardness alone (default: %(default)s)",
+    )
     diversity.add_argument("--radius", type=float, help="near-duplicate radius")
     diversity.add_argument("--n-clusters", type=int)
     diversity.add_argument("--diversity-weight", type=float, default=0.5)
@@ -517,7 +524,7 @@ def _selection_options(args: argparse.Namespace) -> dict[str, Any]:
         "balance": args.balance,
         "min_per_class": args.min_per_class,
         "max_per_class": args.max_per_class,
-        "diversity": args.diversity,
+        "diversity": None if args.diversity == "none" else args.diversity,
         "radius": args.radius,
         "n_clusters": args.n_clusters,
         "diversity_weight": args.diversity_weight,

@@ -22,7 +22,7 @@ import numpy as np
 
 from .._exceptions import FieldError, InputError
 from .._validation import RandomState, check_count, check_random_state
-from ..selection import select_batch
+from ..selection import AUTO_DIVERSITY, select_batch
 from ._io import (
     DEFAULT_CHUNK_SIZE,
     VectorDecoder,
@@ -539,7 +539,7 @@ def select_seeds(
     balance: str | Mapping[Any, int] | None = None,
     min_per_class: int | Mapping[Any, int] | None = None,
     max_per_class: int | Mapping[Any, int] | None = None,
-    diversity: str | None = None,
+    diversity: str | None = AUTO_DIVERSITY,
     radius: float | None = None,
     n_clusters: int | None = None,
     diversity_weight: float = 0.5,
@@ -596,8 +596,14 @@ def select_seeds(
     balance : {"equal", "proportional", "inverse"} or mapping, optional
         Per-class quotas over ``label_field``.
     min_per_class, max_per_class : int or mapping, optional
-    diversity : {"kcenter", "dedup", "cluster", "weighted"}, optional
-        Diversity rule on the embeddings.
+    diversity : str or None, default="auto"
+        Diversity rule on the embeddings: ``"auto"``, ``"kcenter"``,
+        ``"dedup"``, ``"cluster"``, ``"weighted"`` or None, as in
+        :func:`seedselect.selection.select_batch`. ``"auto"`` clusters the
+        hardest tenth of the candidates and takes each cluster's hardest in
+        turn when embeddings are given, and ranks by hardness alone when they
+        are not (the default chosen by ``benchmarks/active_learning.py``).
+        None ranks by hardness alone even with embeddings.
     radius : float, optional
         Near-duplicate radius for ``diversity="dedup"``.
     n_clusters : int, optional
@@ -866,7 +872,7 @@ def _check_arguments(
             "hardness_field=None asks for a cold start, which needs embeddings; "
             "pass embeddings_field or similarity_index"
         )
-    if diversity is not None and not has_embeddings:
+    if diversity not in (None, AUTO_DIVERSITY) and not has_embeddings:
         raise InputError(
             f"diversity={diversity!r} needs embeddings; pass embeddings_field or "
             "similarity_index"

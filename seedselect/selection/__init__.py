@@ -15,6 +15,7 @@ from ._balance import BALANCE_MODES, apportion
 from ._distances import DEFAULT_CHUNK_SIZE, METRICS, coverage_radius
 from ._diversity import (
     AUTO_CANDIDATE_FRACTION,
+    AUTO_DIVERSITY,
     AUTO_MIN_CANDIDATES_PER_PICK,
     DIVERSITY_MODES,
 )
@@ -26,6 +27,7 @@ from ._typicality import DEFAULT_N_NEIGHBORS, typicality
 
 __all__ = [
     "AUTO_CANDIDATE_FRACTION",
+    "AUTO_DIVERSITY",
     "AUTO_MIN_CANDIDATES_PER_PICK",
     "BALANCE_MODES",
     "DEFAULT_CHUNK_SIZE",
