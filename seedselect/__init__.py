@@ -10,7 +10,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._exceptions import FieldError, InputError, RunError, SeedselectError
+from ._exceptions import (
+    DatabaseUnavailableError,
+    FieldError,
+    InputError,
+    RunError,
+    SeedselectError,
+)
 from .scores import (
     aggregate,
     binary_entropy,
@@ -44,6 +50,7 @@ _LAZY: dict[str, str] = {
         "compute_hardness",
         "expand_seeds",
         "export_manifest",
+        "list_seedselect_runs",
         "load_digits_dataset",
         "read_manifest",
         "run_demo",
@@ -69,6 +76,7 @@ _LAZY.update(
 
 __all__ = [
     "__version__",
+    "DatabaseUnavailableError",
     "FieldError",
     "InputError",
     "RunError",

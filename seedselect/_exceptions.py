@@ -12,6 +12,7 @@ __all__ = [
     "InputError",
     "FieldError",
     "RunError",
+    "DatabaseUnavailableError",
 ]
 
 
@@ -29,3 +30,13 @@ class FieldError(SeedselectError, ValueError):
 
 class RunError(SeedselectError, ValueError):
     """A run key or tag conflicts with an existing run, or a run is incomplete."""
+
+
+class DatabaseUnavailableError(SeedselectError, ConnectionError):
+    """The database stopped answering in the middle of a seedselect call.
+
+    What was written before stays consistent (every sample holds its old or
+    its new value) and the run stays recorded as incomplete; once the database
+    is back, rerunning the same call completes it. How long one round trip may
+    take before this is raised is set by ``SEEDSELECT_DB_TIMEOUT`` (seconds).
+    """

@@ -15,6 +15,7 @@ from ._manifest import (
     selection_manifest,
     selection_summary,
 )
+from ._runs import list_seedselect_runs
 from ._select import select_seeds
 from ._selection_runs import undo_selection
 
@@ -24,6 +25,7 @@ __all__ = [
     "compute_hardness",
     "expand_seeds",
     "export_manifest",
+    "list_seedselect_runs",
     "load_digits_dataset",
     "read_manifest",
     "run_demo",

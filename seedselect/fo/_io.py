@@ -106,7 +106,7 @@ def round_trip() -> AbstractContextManager[Any]:
 
     Every operation started inside the block must finish before the deadline
     or raises a ``pymongo`` timeout error; callers turn those into a
-    :class:`~seedselect.fo._runs.DatabaseUnavailableError`.
+    :class:`~seedselect.DatabaseUnavailableError`.
     """
     return pymongo.timeout(db_timeout())
 

@@ -63,7 +63,11 @@ from bson import json_util
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from .. import __version__
-from .._exceptions import InputError, RunError, SeedselectError
+from .._exceptions import (
+    DatabaseUnavailableError,
+    InputError,
+    RunError,
+)
 from ._io import DB_TIMEOUT_ENV, db_timeout, delete_fields, round_trip
 
 __all__ = [
@@ -100,15 +104,6 @@ LOCK_COLLECTION = "seedselect_locks"
 _RELEASE_TIMEOUT = 5.0
 
 _C = TypeVar("_C", bound="SeedselectRunConfig")
-
-
-class DatabaseUnavailableError(SeedselectError, ConnectionError):
-    """The database stopped answering in the middle of a seedselect call.
-
-    What was written before stays consistent (every sample holds its old or
-    its new value) and the run stays recorded as incomplete; once the database
-    is back, rerunning the same call completes it.
-    """
 
 
 @contextmanager
