@@ -25,6 +25,7 @@ def test_all_lists_the_public_names() -> None:
     assert sorted(selection.__all__) == sorted(
         [
             "AUTO_CANDIDATE_FRACTION",
+            "AUTO_DIVERSITY",
             "AUTO_MIN_CANDIDATES_PER_PICK",
             "BALANCE_MODES",
             "DEFAULT_CHUNK_SIZE",

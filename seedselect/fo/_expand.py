@@ -26,7 +26,13 @@ from .._exceptions import InputError
 from .._knn import METRICS, TopK, min_distances, round_robin
 from .._validation import RandomState, check_count, check_random_state
 from ..selection import apportion
-from ._io import DEFAULT_CHUNK_SIZE, check_chunk_size, chunk_slices, iter_chunks
+from ._io import (
+    DEFAULT_CHUNK_SIZE,
+    IdArray,
+    check_chunk_size,
+    chunk_slices,
+    iter_chunks,
+)
 from ._select import (
     EmbeddingSource,
     PoolReader,
@@ -327,7 +333,9 @@ def expand_seeds(
             allow_shortfall=allow_shortfall,
             random_state=random_state if isinstance(random_state, int) else None,
         )
-        results = _results(search, picks, seed_data.ids, seed_ids, reasons, blocked)
+        results = _results(
+            search, picks, list(seed_data.ids), seed_ids, reasons, blocked
+        )
         results["class_table"] = _class_table(picks, classes, quota, names)
         timings = commit_selection(
             target,
@@ -550,8 +558,8 @@ def _search_pool(
         excluded_embeddings=False,
     )
     top = TopK(Q, k, metric=metric, query_chunk_size=chunk_size)
-    ids: list[str] = []
-    sample_ids: list[str] = []
+    id_parts: list[IdArray] = []
+    sample_id_parts: list[IdArray] = []
     labels: list[Any] = []
     excluded_ids: list[str] = []
     pool_counts: dict[str, int] = {}
@@ -562,16 +570,14 @@ def _search_pool(
         keep = ~chunk.excluded
         positions = np.arange(offset, offset + len(chunk.ids))
         offset += len(chunk.ids)
-        ids.extend(chunk.ids)
-        sample_ids.extend(chunk.sample_ids)
+        id_parts.append(chunk.ids)
+        sample_id_parts.append(chunk.sample_ids)
         if chunk.labels is not None:
             labels.extend(chunk.labels)
             for value in chunk.labels[keep]:
                 name = str(value)
                 pool_counts[name] = pool_counts.get(name, 0) + 1
-        excluded_ids.extend(
-            i for i, e in zip(chunk.ids, chunk.excluded, strict=True) if e
-        )
+        excluded_ids.extend(chunk.ids.take(chunk.excluded))
         if chunk.embeddings is not None and keep.any():
             start = time.perf_counter()
             top.update(chunk.embeddings[keep], positions[keep])
@@ -595,8 +601,8 @@ def _search_pool(
         "n_pool": n_pool,
         "neighbors": neighbors,
         "distances": dist,
-        "cand_ids": [ids[i] for i in cand],
-        "cand_sample_ids": [sample_ids[i] for i in cand],
+        "cand_ids": IdArray.concat(id_parts).take(cand),
+        "cand_sample_ids": IdArray.concat(sample_id_parts).take(cand),
         "cand_labels": None if label_path is None else [labels[i] for i in cand],
         "excluded_ids": excluded_ids,
         "label_path": label_path,

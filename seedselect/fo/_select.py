@@ -25,6 +25,7 @@ from .._validation import RandomState, check_count, check_random_state
 from ..selection import AUTO_DIVERSITY, select_batch
 from ._io import (
     DEFAULT_CHUNK_SIZE,
+    IdArray,
     VectorDecoder,
     check_chunk_size,
     iter_chunks,
@@ -246,8 +247,8 @@ class _Problem:
 class PoolArrays:
     """Everything read from a target, one entry per sample (or patch)."""
 
-    ids: list[str]
-    sample_ids: list[str]
+    ids: IdArray
+    sample_ids: IdArray
     scores: np.ndarray | None
     labels: np.ndarray | None
     embeddings: np.ndarray | None
@@ -371,7 +372,15 @@ class PoolReader:
             vectors = self.embeddings.decode(ids, raw)
             optional = excluded if not self.excluded_embeddings else None
             emb = self._stack(ids, vectors, optional)
-        return PoolArrays(ids, sample_ids, scores, labels, emb, excluded)
+        id_array = IdArray.from_ids(ids)
+        return PoolArrays(
+            id_array,
+            IdArray.from_ids(sample_ids) if self.target.is_patches else id_array,
+            scores,
+            labels,
+            emb,
+            excluded,
+        )
 
     def _labels(
         self, ids: list[str], values: list[Any], excluded: np.ndarray
@@ -487,8 +496,12 @@ class PoolReader:
         start = time.perf_counter()
         parts = list(self.iter_chunks(chunk_size, progress))
         self.check()
-        ids = [i for p in parts for i in p.ids]
-        sample_ids = [i for p in parts for i in p.sample_ids]
+        ids = IdArray.concat([p.ids for p in parts])
+        sample_ids = (
+            IdArray.concat([p.sample_ids for p in parts])
+            if self.target.is_patches
+            else ids
+        )
         excluded = (
             np.concatenate([p.excluded for p in parts]) if parts else np.zeros(0, bool)
         )
@@ -791,7 +804,7 @@ def select_seeds(
             ),
             selection=_jsonable(result.config),
         )
-        ids = [pool.ids[i] for i in result.indices]
+        ids = pool.ids.take(np.asarray(result.indices, dtype=np.int64))
         frame = result.to_frame()
         timings = commit_selection(
             target,
@@ -948,7 +961,7 @@ def _results(
             stats[str(name)] = _stats(pool.scores[in_pool][members])
     return {
         "ids": ids,
-        "sample_ids": [pool.sample_ids[i] for i in chosen],
+        "sample_ids": pool.sample_ids.take(chosen),
         "scores": _jsonable(
             [None if pool.scores is None else float(pool.scores[i]) for i in chosen]
         ),

@@ -329,7 +329,7 @@ def as_index_array(value: ArrayLike, n_samples: int, name: str) -> NDArray[np.in
                 f"{name} is a boolean mask of length {len(arr)} but the pool has "
                 f"{n_samples} samples; pass one entry per sample"
             )
-        return np.flatnonzero(arr).astype(np.int64)
+        return np.flatnonzero(arr).astype(np.int64, copy=False)
     if arr.size == 0:
         return np.empty(0, dtype=np.int64)
     if arr.dtype.kind not in "iu":

@@ -32,7 +32,7 @@ _FRACTION_TOLERANCE = 1e-9
 
 def score_order(scores: np.ndarray, tiebreak: np.ndarray) -> NDArray[np.int64]:
     """Positions sorted by descending score, ties broken by ascending ``tiebreak``."""
-    return np.lexsort((tiebreak, -scores)).astype(np.int64)
+    return np.lexsort((tiebreak, -scores)).astype(np.int64, copy=False)
 
 
 def ranks_from_order(order: np.ndarray) -> NDArray[np.int64]:

@@ -387,7 +387,7 @@ def _select(
         )
     else:
         keep = pool
-    candidates = np.flatnonzero(keep).astype(np.int64)
+    candidates = np.flatnonzero(keep).astype(np.int64, copy=False)
     m = len(candidates)
     config.update(n_pool=n, n_excluded=len(request.excluded), n_candidates=m)
 
@@ -515,7 +515,10 @@ def _run(
     """Fill the quotas with the selector ``request.diversity`` names."""
     if planned == 0:
         return Picks()
-    if request.diversity is None:
+    if request.diversity is None and len(task.quota) == 1:
+        # One class: the quota is a prefix of the priority order.
+        picks = Picks(positions=porder[: int(task.quota[0])].tolist())
+    elif request.diversity is None:
         group = task.codes[porder]
         picks = Picks(
             positions=porder[_running_count(group) < task.quota[group]].tolist()
