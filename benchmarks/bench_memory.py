@@ -183,6 +183,43 @@ def main() -> None:
     baseline = {r["n_samples"]: r["baseline_rss"] for r in rows}
     for n_samples, rss in baseline.items():
         print(f"baseline RSS at {n_samples:,} samples: {_mib(rss).strip()} MiB")
+    _print_growth(rows)
+
+
+def _print_growth(rows: list[dict[str, Any]]) -> None:
+    """Bytes per added sample between the smallest and the largest size.
+
+    What a call holds whatever the size (imports, one chunk, the run record)
+    cancels out; what is left is what grows with the dataset, set against the
+    arrays of the collection (``RETURNED_BYTES_PER_SAMPLE``) and against one
+    plain ``values()`` read measured in the same run.
+    """
+    sizes = sorted({r["n_samples"] for r in rows})
+    if len(sizes) < 2:
+        return
+    small, large = sizes[0], sizes[-1]
+    by_key = {(r["n_samples"], r["target"]): r for r in rows}
+    slopes: dict[str, tuple[float, float]] = {}
+    for target in TARGETS[1:]:
+        a, b = by_key[(small, target)], by_key[(large, target)]
+        added = large - small
+        slopes[target] = (
+            (b["tracemalloc_peak"] - a["tracemalloc_peak"]) / added,
+            (b["rss_growth"] - a["rss_growth"]) / added,
+        )
+    plain = slopes["plain values()"]
+    print()
+    print(f"growth per added sample from {small:,} to {large:,} samples")
+    print(
+        "call                traced B/sample  RSS B/sample  traced / arrays  "
+        "traced / plain values()  RSS / plain values()"
+    )
+    for target, (traced, rss) in slopes.items():
+        print(
+            f"{target:<18}  {traced:15.1f}  {rss:12.1f}  "
+            f"{traced / RETURNED_BYTES_PER_SAMPLE:15.2f}  "
+            f"{traced / plain[0]:23.3f}  {rss / plain[1]:20.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -300,8 +300,11 @@ def _log_probs(arr: FloatArray, kind: str, temperature: float) -> FloatArray:
         logs = arr
 
     # Shift so each row's largest value is 0: exp() cannot overflow, one term
-    # of each sum below is exactly 1, and the sum lies in [1, n_classes].
-    shifted = logs - logs.max(axis=-1, keepdims=True)
+    # of each sum below is exactly 1, and the sum lies in [1, n_classes]. A row
+    # whose values span more than the float range overflows to -inf below its
+    # maximum, which is the correct limit there (probability 0).
+    with np.errstate(over="ignore"):
+        shifted = logs - logs.max(axis=-1, keepdims=True)
     if temperature != 1.0:
         # A tiny temperature may push very negative values to -inf, which is
         # their correct limit (probability 0).
