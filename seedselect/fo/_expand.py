@@ -17,7 +17,6 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -29,16 +28,14 @@ from ..selection import apportion
 from ._io import (
     DEFAULT_CHUNK_SIZE,
     IdArray,
-    check_chunk_size,
     chunk_slices,
     iter_chunks,
 )
 from ._select import (
     EmbeddingSource,
     PoolReader,
-    check_collection,
-    check_name,
-    check_tags,
+    RunPlan,
+    check_run_plan,
     collection_ids,
     index_name,
     log_timings,
@@ -202,7 +199,7 @@ def expand_seeds(
     """
     seeds_target = make_target(seeds, "seeds")
     target = make_target(pool, "pool")
-    plan = _check_arguments(
+    plan, n_neighbors = _check_arguments(
         n_select,
         run_key=run_key,
         tag=tag,
@@ -258,7 +255,7 @@ def expand_seeds(
             pool_source,
             Q,
             n_select,
-            plan.n_neighbors,
+            n_neighbors,
             label_field=label_field,
             exclude_tags=plan.exclude_tags,
             exclude_ids=(
@@ -364,19 +361,6 @@ def expand_seeds(
     return target.samples.select(ids, ordered=True)
 
 
-@dataclass
-class _Plan:
-    """Validated names and counts of one call."""
-
-    n_select: int
-    chunk_size: int
-    n_neighbors: int | None
-    tag: str
-    saved_view_name: str
-    exclude_tags: list[str]
-    lock_names: list[str]
-
-
 def _check_arguments(
     n_select: Any,
     *,
@@ -392,20 +376,16 @@ def _check_arguments(
     embeddings_field: str | None,
     similarity_index: Any,
     chunk_size: Any,
-) -> _Plan:
-    n_select = check_count(n_select, "n_select", minimum=1)
-    chunk_size = check_chunk_size(chunk_size)
-    tag = check_name(run_key if tag is None else tag, "tag")
-    view_name = check_name(
-        run_key if saved_view_name is None else saved_view_name, "saved_view_name"
+) -> tuple[RunPlan, int | None]:
+    plan = check_run_plan(
+        n_select,
+        run_key=run_key,
+        tag=tag,
+        saved_view_name=saved_view_name,
+        exclude_tags=exclude_tags,
+        exclude_view=exclude_view,
+        chunk_size=chunk_size,
     )
-    excluded_tags = check_tags(exclude_tags, "exclude_tags")
-    if tag in excluded_tags:
-        raise InputError(
-            f"exclude_tags={excluded_tags} holds tag={tag!r}, the tag this run "
-            "writes; pass another tag"
-        )
-    check_collection(exclude_view, "exclude_view")
     n_neighbors = None
     if n_neighbors_per_seed is not None:
         n_neighbors = check_count(
@@ -424,10 +404,7 @@ def _check_arguments(
             "pass exactly one of embeddings_field and similarity_index (got "
             f"{embeddings_field!r} and {similarity_index!r})"
         )
-    locks = [f"run:{run_key}", f"tag:{tag}", f"view:{view_name}"]
-    return _Plan(
-        n_select, chunk_size, n_neighbors, tag, view_name, excluded_tags, locks
-    )
+    return plan, n_neighbors
 
 
 def _near_labeled(

@@ -86,6 +86,50 @@ def check_collection(value: Any, name: str) -> Any:
     return value
 
 
+@dataclass
+class RunPlan:
+    """Validated count, chunk size and output names of one selection call."""
+
+    n_select: int
+    chunk_size: int
+    tag: str
+    saved_view_name: str
+    exclude_tags: list[str]
+    lock_names: list[str]
+
+
+def check_run_plan(
+    n_select: Any,
+    *,
+    run_key: str,
+    tag: Any,
+    saved_view_name: Any,
+    exclude_tags: Any,
+    exclude_view: Any,
+    chunk_size: Any,
+) -> RunPlan:
+    """Check what select_seeds and expand_seeds share: count, tag, view, locks.
+
+    The tag and the saved view default to the run key. A run may not exclude
+    its own tag, or a rerun would skip what it chose before.
+    """
+    n_select = check_count(n_select, "n_select", minimum=1)
+    chunk_size = check_chunk_size(chunk_size)
+    tag = check_name(run_key if tag is None else tag, "tag")
+    view_name = check_name(
+        run_key if saved_view_name is None else saved_view_name, "saved_view_name"
+    )
+    excluded_tags = check_tags(exclude_tags, "exclude_tags")
+    if tag in excluded_tags:
+        raise InputError(
+            f"exclude_tags={excluded_tags} holds tag={tag!r}, the tag this run "
+            "writes, so a rerun would exclude what it chose before; pass another tag"
+        )
+    check_collection(exclude_view, "exclude_view")
+    locks = [f"run:{run_key}", f"tag:{tag}", f"view:{view_name}"]
+    return RunPlan(n_select, chunk_size, tag, view_name, excluded_tags, locks)
+
+
 def collection_ids(samples: Any) -> set[str]:
     """Ids of a collection's samples (patch ids for a patches view)."""
     return {str(i) for i in samples.values("_id")}
@@ -828,18 +872,6 @@ def select_seeds(
     return target.samples.select(ids, ordered=True)
 
 
-@dataclass
-class _Plan:
-    """Validated names and counts of one call."""
-
-    n_select: int
-    chunk_size: int
-    tag: str
-    saved_view_name: str
-    exclude_tags: list[str]
-    lock_names: list[str]
-
-
 def _check_arguments(
     target: Target,
     n_select: Any,
@@ -854,20 +886,16 @@ def _check_arguments(
     similarity_index: Any,
     diversity: str | None,
     chunk_size: Any,
-) -> _Plan:
-    n_select = check_count(n_select, "n_select", minimum=1)
-    chunk_size = check_chunk_size(chunk_size)
-    tag = check_name(run_key if tag is None else tag, "tag")
-    view_name = check_name(
-        run_key if saved_view_name is None else saved_view_name, "saved_view_name"
+) -> RunPlan:
+    plan = check_run_plan(
+        n_select,
+        run_key=run_key,
+        tag=tag,
+        saved_view_name=saved_view_name,
+        exclude_tags=exclude_tags,
+        exclude_view=exclude_view,
+        chunk_size=chunk_size,
     )
-    excluded_tags = check_tags(exclude_tags, "exclude_tags")
-    if tag in excluded_tags:
-        raise InputError(
-            f"exclude_tags={excluded_tags} holds tag={tag!r}, the tag this run "
-            "writes, so a rerun would exclude its own batch; pass another tag"
-        )
-    check_collection(exclude_view, "exclude_view")
     name = target.dataset.name
     if exclude_view is not None and exclude_view._root_dataset.name != name:
         raise InputError(
@@ -890,8 +918,7 @@ def _check_arguments(
             f"diversity={diversity!r} needs embeddings; pass embeddings_field or "
             "similarity_index"
         )
-    locks = [f"run:{run_key}", f"tag:{tag}", f"view:{view_name}"]
-    return _Plan(n_select, chunk_size, tag, view_name, excluded_tags, locks)
+    return plan
 
 
 def _hardness_path(target: Target, hardness_field: str | None) -> str | None:
