@@ -88,12 +88,18 @@ def _new_parser(
 
 def _add_output_options(parser: argparse.ArgumentParser, *, json_help: str) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="hide progress bars")
-    parser.add_argument("--json", action="store_true", help=json_help)
+    parser.add_argument(
+        "--json", action="store_true", help=json_help + " (hides progress bars)"
+    )
 
 
 def _progress(args: argparse.Namespace) -> bool | None:
-    """False hides FiftyOne's progress bars; None follows its configuration."""
-    return False if args.quiet else None
+    """False hides FiftyOne's progress bars; None follows its configuration.
+
+    FiftyOne draws its bars on standard output, so ``--json`` hides them too:
+    a script reads nothing there but the JSON document.
+    """
+    return False if args.quiet or getattr(args, "json", False) else None
 
 
 def _print_json(value: Any) -> None:

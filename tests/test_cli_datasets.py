@@ -111,8 +111,9 @@ def test_dataset_workflow(datasets, tmp_path, capsys):
     pool, _ = datasets
     name = pool.name
 
-    # score: compute_hardness, with a JSON summary.
-    code, out, err = run_one("score", name, "predictions", "--json", "-q", cwd=tmp_path)
+    # score: compute_hardness, with a JSON summary. --json alone keeps standard
+    # output to the JSON document (no progress bars), as a script needs it.
+    code, out, err = run_one("score", name, "predictions", "--json", cwd=tmp_path)
     assert code == 0, err
     summary = json.loads(out)
     assert summary["n_scored"] == N_SAMPLES and summary["run_key"] == "hardness"
@@ -122,7 +123,7 @@ def test_dataset_workflow(datasets, tmp_path, capsys):
     # select: a balanced batch outside the training samples.
     code, out, err = run_one(
         "select", name, "-n", "9", "--label-field", "predictions", "--balance",
-        "equal", "--exclude-tags", "train", "--seed", "0", "--json", "-q",
+        "equal", "--exclude-tags", "train", "--seed", "0", "--json",
         cwd=tmp_path,
     )  # fmt: skip
     assert code == 0, err
@@ -135,7 +136,7 @@ def test_dataset_workflow(datasets, tmp_path, capsys):
     # expand: neighbours of the seeds in the rest of the dataset.
     code, out, err = run_one(
         "expand", name, "-n", "6", "--seeds-view", "seeds", "--embeddings-field",
-        "embeddings", "--json", "-q", cwd=tmp_path,
+        "embeddings", "--json", cwd=tmp_path,
     )  # fmt: skip
     assert code == 0, err
     found = json.loads(out)
