@@ -90,6 +90,30 @@ def test_matches_brain_on_images(make_dataset, rng, label_field):
     assert [i for i, v in enumerate(ours) if v is None] == list(NONE_AT)
 
 
+def test_float32_logits_are_scored_in_float64(make_dataset, rng):
+    logits = (_logits(rng, 50, 10) * 3).astype(np.float32)
+    dataset = make_dataset()
+    dataset.add_samples(
+        [
+            fo.Sample(
+                filepath=f"/nowhere/{i}.png",
+                pred=fo.Classification(label="a", logits=row),
+            )
+            for i, row in enumerate(logits)
+        ],
+        progress=False,
+    )
+    compute_hardness(dataset, "pred", "ours", progress=False)
+    fob.compute_hardness(dataset, "pred", "brain", progress=False)
+
+    # Exact against a float64 reference; Brain, which stays in float32, agrees to
+    # float32 precision only.
+    reference = entropy(softmax(logits.astype(float), axis=1), axis=1)
+    ours, brain = np.array(dataset.values("ours")), np.array(dataset.values("brain"))
+    np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours, brain, rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("hardness_field", ["ours", "frames.ours"])
 def test_matches_brain_on_video_frames(make_dataset, rng, hardness_field):
     dataset = _video_dataset(make_dataset, rng)

@@ -906,7 +906,10 @@ def compute_hardness(
     options it writes the same values (the entropy of the softmax of the
     logits; for video, per frame and the maximum per sample), much faster, and
     it adds other measures, per-object scores, ensembles and multi-label
-    predictions. Higher always means harder.
+    predictions. Higher always means harder. Scores are computed in float64
+    whatever the stored dtype: for float32 logits FiftyOne Brain computes in
+    float32, so the two then agree to float32 precision (about 1e-7) rather
+    than to the last digit.
 
     The predictions are read and the scores written in chunks of
     ``chunk_size`` samples, with one bulk update per chunk. Every input is
