@@ -134,7 +134,9 @@ def _distances(
         # Rows were normalised; a zero row has a_sq == 0 and dot == 0.
         both_zero = (a_sq[:, None] == 0) & (b_sq[None, :] == 0)
         out = 1.0 - dot
-        out[both_zero] = 0.0
+        # Rows of one direction are at distance exactly 0, as in the Euclidean
+        # case: what is left of 1 - cos for them is rounding noise of the product.
+        out[(out <= _ZERO_TOLERANCE) | both_zero] = 0.0
         return np.clip(out, 0.0, 2.0, out=out)
     scale = a_sq[:, None] + b_sq[None, :]
     sq = scale - 2.0 * dot

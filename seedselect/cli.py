@@ -751,7 +751,17 @@ def _add_expand(subparsers: Any) -> None:
     parser.add_argument("--similarity-index", help="brain key of a similarity index")
     parser.add_argument("--seeds-embeddings-field", help="when the seeds' differs")
     parser.add_argument("--n-neighbors-per-seed", type=int)
-    parser.add_argument("--radius", type=float, help="near-duplicate radius")
+    parser.add_argument(
+        "--radius",
+        type=float,
+        default=0.0,
+        help="near-duplicate radius (default: %(default)s, exact copies only)",
+    )
+    parser.add_argument(
+        "--keep-duplicates",
+        action="store_true",
+        help="keep near-duplicates and exact copies (no radius)",
+    )
     parser.add_argument("--metric", choices=_METRICS, default="euclidean")
     parser.add_argument(
         "--exclude-tags", nargs="+", metavar="TAG", help="pool samples never chosen"
@@ -815,7 +825,7 @@ def _run_expand(args: argparse.Namespace) -> int:
         similarity_index=args.similarity_index,
         seeds_embeddings_field=args.seeds_embeddings_field,
         n_neighbors_per_seed=args.n_neighbors_per_seed,
-        radius=args.radius,
+        radius=None if args.keep_duplicates else args.radius,
         metric=args.metric,
         exclude_tags=args.exclude_tags,
         exclude_view=_saved_view(

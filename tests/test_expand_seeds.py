@@ -115,6 +115,40 @@ def test_near_duplicates_of_each_other_of_labeled_and_of_seeds_are_dropped(
     assert pool.load_run_results("expansion").n_near_duplicates == 3
 
 
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_exact_copies_are_dropped_by_default_and_kept_with_radius_none(
+    make_dataset, metric
+):
+    points = np.array(
+        [
+            [1.0, 0.5],  # copy of the seed
+            [1.0, 1.0],
+            [1.0, 1.0],  # copy of the row above
+            [1.0, 2.0],  # copy of a labeled sample
+            [1.0, 3.0],
+            [1.0, 4.0],
+        ]
+    )
+    seeds = _points_dataset(make_dataset, [[1.0, 0.5]], prefix="seeds")
+    pool = _points_dataset(make_dataset, points)
+    ids = pool.values("id")
+    labeled = _points_dataset(make_dataset, [[1.0, 2.0]], prefix="labeled")
+    options = dict(
+        embeddings_field="emb",
+        exclude_view=labeled,
+        n_neighbors_per_seed=6,
+        metric=metric,
+        progress=False,
+    )
+
+    view = expand_seeds(seeds, pool, 3, **options)
+    assert view.values("id") == [ids[1], ids[4], ids[5]]
+    assert pool.get_run_info("expansion").config.radius == 0.0
+
+    kept = expand_seeds(seeds, pool, 6, radius=None, run_key="all", **options)
+    assert sorted(kept.values("id")) == sorted(ids)
+
+
 def test_labeled_pool_samples_are_excluded_by_tag(make_dataset):
     rng = np.random.default_rng(1)
     seeds = _points_dataset(make_dataset, CENTRES, prefix="seeds")

@@ -73,7 +73,7 @@ def expand_seeds(
     similarity_index: Any = None,
     seeds_embeddings_field: str | None = None,
     n_neighbors_per_seed: int | None = None,
-    radius: float | None = None,
+    radius: float | None = 0.0,
     metric: str = "euclidean",
     exclude_tags: str | Iterable[str] | None = None,
     exclude_view: Any = None,
@@ -124,9 +124,11 @@ def expand_seeds(
     n_neighbors_per_seed : int, optional
         Neighbours each seed considers; default ``NEIGHBOR_FACTOR`` (4) times
         ``ceil(n_select / n_seeds)``, at most the pool size.
-    radius : float, optional
+    radius : float or None, default=0.0
         Near-duplicate radius: a candidate within ``radius`` of a sample taken
-        before, of an excluded sample or of a seed is skipped.
+        before, of an excluded sample or of a seed is skipped. The default
+        skips exact copies only; ``None`` keeps copies too (and skips reading
+        the candidates' embeddings a second time).
     metric : {"euclidean", "cosine"}, default="euclidean"
     exclude_tags : str or list of str, optional
         Pool samples with these tags (already labeled) are never chosen.
