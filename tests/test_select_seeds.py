@@ -11,7 +11,7 @@ import pytest
 from fiftyone import ViewField as F
 from test_select_seeds_support import detection_dataset, image_dataset, snapshot
 
-from seedselect.fo._select import select_seeds
+from seedselect.fo._select import EmbeddingSource, select_seeds
 from seedselect.fo._selection_runs import (
     STATUS_COMPLETE,
     SeedSelectionRunConfig,
@@ -176,7 +176,13 @@ def test_excluded_samples_are_never_chosen(make_dataset):
     assert dataset.count_sample_tags() == {"labeled": 5, "seeds": 6}
 
 
-def test_similarity_index_gives_the_same_choice_as_the_field(make_dataset):
+@pytest.mark.parametrize("lookup", ["in_memory", "get_embeddings"])
+def test_similarity_index_gives_the_same_choice_as_the_field(
+    make_dataset, monkeypatch, lookup
+):
+    if lookup == "get_embeddings":
+        # The path of backends that do not hold their embeddings in memory.
+        monkeypatch.setattr(EmbeddingSource, "_in_memory_rows", lambda self: None)
     dataset = image_dataset(make_dataset, 40, seed=5)
     fob.compute_similarity(
         dataset, embeddings="emb", brain_key="sim", backend="sklearn", progress=False

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import fiftyone.core.fields as fof
 import fiftyone.core.labels as fol
@@ -208,6 +208,8 @@ class EmbeddingSource:
         self.path: str | None = None
         self.index: Any = None
         self.label = ""
+        # Id -> row map and embeddings of an in-memory index, or False.
+        self._rows: tuple[dict[str, int], Any] | Literal[False] | None = None
         if embeddings_field is not None:
             self.path, _ = resolve_path(
                 target, embeddings_field, f"{arg_prefix}embeddings_field"
@@ -229,11 +231,41 @@ class EmbeddingSource:
                 except ValueError:
                     out.append("bad")
             return out
-        kwargs = {"label_ids": ids} if self.target.is_patches else {"sample_ids": ids}
-        emb, sample_ids, label_ids = self.index.get_embeddings(**kwargs)
-        found = label_ids if self.target.is_patches else sample_ids
-        rows = {str(i): k for k, i in enumerate(found if found is not None else [])}
+        in_memory = self._in_memory_rows()
+        if in_memory is not None:
+            rows, emb = in_memory
+        else:
+            kwargs = (
+                {"label_ids": ids} if self.target.is_patches else {"sample_ids": ids}
+            )
+            emb, sample_ids, label_ids = self.index.get_embeddings(**kwargs)
+            found = label_ids if self.target.is_patches else sample_ids
+            rows = {str(i): k for k, i in enumerate(found if found is not None else [])}
         return [None if i not in rows else np.asarray(emb[rows[i]]) for i in ids]
+
+    def _in_memory_rows(self) -> tuple[dict[str, int], Any] | None:
+        """Row of each id in an index that keeps its embeddings in memory.
+
+        FiftyOne Brain's sklearn backend looks every requested id up in a map it
+        rebuilds from all its ids on each ``get_embeddings`` call, so asking for
+        one chunk at a time costs the whole index per chunk. For such an index
+        the map is built here once and the chunks are sliced from its array;
+        other backends are asked chunk by chunk.
+        """
+        if self._rows is None:
+            attr = "label_ids" if self.target.is_patches else "sample_ids"
+            emb = getattr(self.index, "embeddings", None)
+            found = getattr(self.index, attr, None)
+            if (
+                isinstance(emb, np.ndarray)
+                and isinstance(found, np.ndarray)
+                and emb.ndim == 2
+                and len(emb) == len(found)
+            ):
+                self._rows = ({str(i): k for k, i in enumerate(found)}, emb)
+            else:
+                self._rows = False
+        return self._rows or None
 
 
 def index_name(similarity_index: Any) -> str:
