@@ -7,12 +7,24 @@ FiftyOne.
 
 Ties are broken deterministically: among equal distances, the lower pool index
 wins, so the answer does not depend on how the pool was chunked.
+
+Euclidean distances come from the expansion ``|a|^2 + |b|^2 - 2 a.b``, one matrix
+product per block. Where two rows are close compared with their norms the expansion
+cancels and would lose most of its digits, so those entries (below
+:func:`cancellation_limit`) are recomputed by :func:`refine_near`: on re-centred
+rows when a block has many of them, and otherwise, or if still too close, as sums
+of squared differences of the two rows in float64. Cosine distances are treated
+alike. Every distance thus keeps at least half the significant digits of its dtype
+whatever the norms of the rows (in practice far more), and duplicated rows are at
+distance exactly 0.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +34,11 @@ from ._validation import check_count
 __all__ = [
     "METRICS",
     "DEFAULT_CHUNK_SIZE",
+    "cancellation_limit",
     "check_embeddings",
     "distance_block",
+    "exact_sq_distances",
+    "refine_near",
     "TopK",
     "kneighbors",
     "min_distances",
@@ -40,10 +55,23 @@ METRICS: tuple[str, ...] = ("euclidean", "cosine")
 # and large enough that BLAS, not Python, dominates the time.
 DEFAULT_CHUNK_SIZE = 4096
 
-# Squared distances below this fraction of the squared norms involved are rounding
-# noise of |a|^2 + |b|^2 - 2 a.b (a few hundred float64 epsilons cover the error
-# of a dot product over thousands of features).
-_ZERO_TOLERANCE = 256 * float(np.finfo(np.float64).eps)
+# Bound on the rounding error of |a|^2 + |b|^2 - 2 a.b, in machine epsilons times
+# |a|^2 + |b|^2 (for cosine distances, of 1 - cos in epsilons). A blocked dot product
+# errs by about sqrt(n_features) epsilons at most, so 64 covers 4096 features; on
+# random data with offsets we measured at most 8 for 16 to 2048 features.
+_EXPANSION_ERROR_EPS = 64
+
+# Squared distance between two unit rows of one direction that is left by rounding
+# of the scaling to unit norm in float64: each coordinate is off by a few epsilons
+# of itself, so the square of the same bound as above covers it.
+_UNIT_ROUNDING = (_EXPANSION_ERROR_EPS * float(np.finfo(np.float64).eps)) ** 2
+
+# Share of a block's entries to redo above which the block is first recomputed on
+# re-centred rows, which settles blocks whose rows share a large offset. Redoing one
+# entry on its own costs 40 to 300 entries of a matrix product (we measured this for
+# 64 to 1024 features), so redoing 1/16 of a block one by one costs 2.5 to 19 whole
+# products: one more product pays off even when it settles only half of them.
+_RECENTRE_FRACTION = 1 / 16
 
 
 def check_embeddings(
@@ -90,6 +118,158 @@ def check_embeddings(
     return arr
 
 
+def cancellation_limit(dtype: type[np.floating[Any]] | np.dtype[Any]) -> float:
+    """Fraction of the squared norms below which expanded distances are redone.
+
+    An expanded squared distance ``sq`` of rows ``a`` and ``b`` is off by up to
+    ``_EXPANSION_ERROR_EPS * eps * (|a|^2 + |b|^2)``. Entries with ``sq`` above
+    ``limit * (|a|^2 + |b|^2)``, where ``limit = _EXPANSION_ERROR_EPS * sqrt(eps)``,
+    thus have a relative error below ``sqrt(eps)``, half the digits of the dtype;
+    the others are recomputed. For cosine distances the same limit applies to
+    ``1 - cos`` itself.
+
+    Parameters
+    ----------
+    dtype : float32 or float64
+        The dtype the expansion is computed in.
+
+    Returns
+    -------
+    float
+        About 0.022 for float32 and 9.5e-7 for float64.
+    """
+    eps = float(np.finfo(dtype).eps)
+    return _EXPANSION_ERROR_EPS * math.sqrt(eps)
+
+
+def exact_sq_distances(
+    A: np.ndarray,
+    B: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    *,
+    batch: int,
+    unit: bool = False,
+) -> np.ndarray:
+    """Squared distance between ``A[rows[k]]`` and ``B[cols[k]]`` for each ``k``.
+
+    Each is a sum of squared differences of the two rows in float64, so it is exact
+    to float64 rounding for float32 or float64 rows, and exactly 0 for equal rows.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_a, n_features)
+    B : ndarray of shape (n_b, n_features)
+    rows : ndarray of shape (n_pairs,), dtype int
+        Rows of ``A``.
+    cols : ndarray of shape (n_pairs,), dtype int
+        Rows of ``B``, one per entry of ``rows``.
+    batch : int
+        Pairs handled at a time; the extra memory is ``2 * batch`` float64 rows.
+    unit : bool, default=False
+        Scale each row to unit norm first (an all-zero row stays zero), so that
+        half the result is the cosine distance. Rows of one direction then give
+        exactly 0: results within the rounding of the scaling are set to 0.
+
+    Returns
+    -------
+    ndarray of shape (n_pairs,), dtype float64
+    """
+    out = np.empty(len(rows), dtype=np.float64)
+    step = max(1, batch)
+    for start in range(0, len(rows), step):
+        stop = start + step
+        left = np.array(A[rows[start:stop]], dtype=np.float64)
+        right = np.array(B[cols[start:stop]], dtype=np.float64)
+        if unit:
+            _scale_to_unit(left)
+            _scale_to_unit(right)
+        left -= right
+        out[start:stop] = np.einsum("ij,ij->i", left, left)
+    if unit:
+        out[out <= _UNIT_ROUNDING] = 0.0
+    return out
+
+
+def _scale_to_unit(X: np.ndarray) -> None:
+    """Scale the rows of ``X`` to unit norm in place; all-zero rows stay zero."""
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X))
+    X /= np.where(norms > 0, norms, 1.0)[:, None]
+
+
+def refine_near(
+    values: np.ndarray,
+    near: np.ndarray,
+    A: np.ndarray,
+    B: np.ndarray,
+    *,
+    cosine: bool,
+    limit: float,
+    batch: int,
+    a_rows: np.ndarray | None = None,
+) -> None:
+    """Recompute, in place, the expanded distances flagged as cancelled.
+
+    When many entries of a block are flagged, the block is first recomputed with the
+    same expansion on rows moved by the mean row of ``B`` (distances do not change,
+    but a shared offset no longer inflates the norms); what that still leaves below
+    ``limit`` is recomputed pair by pair with :func:`exact_sq_distances`.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_a, n_b) or (n_a,)
+        Expanded squared Euclidean distances, or cosine distances, between the rows
+        of ``A`` and those of ``B`` (or the single row ``B``).
+    near : ndarray of the shape of ``values``, dtype bool
+        Entries to recompute. It is used as scratch space and changed.
+    A : ndarray of shape (n_rows, n_features)
+        The rows behind ``values``.
+    B : ndarray of shape (n_b, n_features) or (n_features,)
+    cosine : bool
+        Whether ``values`` are cosine distances.
+    limit : float
+        :func:`cancellation_limit` of the dtype of ``values``.
+    batch : int
+        Pairs recomputed at a time (see :func:`exact_sq_distances`).
+    a_rows : ndarray of shape (n_a,), dtype int, optional
+        Row of ``A`` behind each row of ``values``; by default, row ``i``.
+    """
+    half = 0.5 if cosine else 1.0
+    if (
+        values.ndim == 2
+        and a_rows is None
+        and near.sum() > _RECENTRE_FRACTION * near.size
+    ):
+        left = np.array(A, dtype=values.dtype)
+        right = np.array(B, dtype=values.dtype)
+        if cosine:
+            _scale_to_unit(left)
+            _scale_to_unit(right)
+        centre = right.mean(axis=0)
+        left -= centre
+        right -= centre
+        left_sq = np.einsum("ij,ij->i", left, left)
+        right_sq = np.einsum("ij,ij->i", right, right)
+        scale = left_sq[:, None] + right_sq[None, :]
+        sq = left @ right.T
+        sq *= -2.0
+        sq += scale
+        settled = near & (sq > limit * scale)
+        values[settled] = half * sq[settled]
+        near &= ~settled
+    if values.ndim == 2:
+        rows, cols = np.nonzero(near)
+    else:
+        (rows,) = np.nonzero(near)
+        cols = np.zeros_like(rows)
+        B = B[None, :]
+    if len(rows) == 0:
+        return
+    source = rows if a_rows is None else a_rows[rows]
+    exact = exact_sq_distances(A, B, source, cols, batch=batch, unit=cosine)
+    values[near] = half * exact
+
+
 def _check_metric(metric: str) -> None:
     if metric not in METRICS:
         raise InputError(f"metric={metric!r} is not one of {METRICS}")
@@ -119,6 +299,8 @@ def distance_block(A: np.ndarray, B: np.ndarray, *, metric: str) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_a, n_b), dtype float64
+        Accurate to at least half the float64 digits whatever the norms of the
+        rows, and 0 between equal rows (see the module docstring).
     """
     _check_metric(metric)
     A2, a_sq = _prepare(np.asarray(A, dtype=np.float64), metric)
@@ -129,20 +311,26 @@ def distance_block(A: np.ndarray, B: np.ndarray, *, metric: str) -> np.ndarray:
 def _distances(
     A: np.ndarray, a_sq: np.ndarray, B: np.ndarray, b_sq: np.ndarray, metric: str
 ) -> np.ndarray:
+    """Distances between rows prepared by :func:`_prepare`, in float64."""
     dot = A @ B.T
+    limit = cancellation_limit(np.float64)
+    batch = max(len(A), len(B))
     if metric == "cosine":
-        # Rows were normalised; a zero row has a_sq == 0 and dot == 0.
-        both_zero = (a_sq[:, None] == 0) & (b_sq[None, :] == 0)
-        out = 1.0 - dot
-        # Rows of one direction are at distance exactly 0, as in the Euclidean
-        # case: what is left of 1 - cos for them is rounding noise of the product.
-        out[(out <= _ZERO_TOLERANCE) | both_zero] = 0.0
+        # Rows were normalised; a zero row has a_sq == 0 and dot == 0, so it is
+        # never near another row and is only at 0 from another zero row.
+        out = np.subtract(1.0, dot, out=dot)
+        near = out <= limit
+        if near.any():
+            refine_near(out, near, A, B, cosine=True, limit=limit, batch=batch)
+        out[(a_sq[:, None] == 0) & (b_sq[None, :] == 0)] = 0.0
         return np.clip(out, 0.0, 2.0, out=out)
     scale = a_sq[:, None] + b_sq[None, :]
-    sq = scale - 2.0 * dot
-    # Rounding noise of the expansion above, relative to the norms involved, is
-    # set to zero so that duplicated rows are at distance exactly 0.
-    sq[sq <= _ZERO_TOLERANCE * scale] = 0.0
+    dot *= -2.0
+    sq = np.add(scale, dot, out=dot)
+    near = sq <= limit * scale
+    del scale
+    if near.any():
+        refine_near(sq, near, A, B, cosine=False, limit=limit, batch=batch)
     return np.sqrt(sq, out=sq)
 
 

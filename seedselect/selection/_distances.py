@@ -7,7 +7,13 @@ at most ``chunk_size`` rows on each side, so the extra memory it needs is of ord
 Euclidean distances use the expansion ``|a|^2 + |b|^2 - 2 a.b`` so that each block is
 one matrix product; cosine distances are ``1 - a.b / (|a| |b|)``. Both are computed
 in the precision of the embeddings (float32 stays float32, anything else becomes
-float64).
+float64). Where two rows are close compared with their norms, the expansion cancels
+and loses most of its digits (float32 rows of norm 230 at distance 0.3 would come out
+at 0), so the entries of a block below :func:`seedselect._knn.cancellation_limit`
+are recomputed by :func:`seedselect._knn.refine_near`, from re-centred rows or as
+sums of squared differences of the two rows in float64. Every distance thus keeps at
+least half the significant digits of the working dtype whatever the norms of the
+rows (in practice far more), and duplicated rows are at distance exactly 0.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._exceptions import InputError
+from .._knn import cancellation_limit, refine_near
 from .._validation import check_count
 
 __all__ = ["coverage_radius", "DEFAULT_CHUNK_SIZE", "METRICS"]
@@ -32,13 +39,6 @@ METRICS: tuple[str, ...] = ("euclidean", "cosine")
 #: takes 32 MiB, small next to the embeddings of any pool large enough to need
 #: chunking, and large enough for the matrix products to run at full speed.
 DEFAULT_CHUNK_SIZE = 2048
-
-# Squared Euclidean distances (or cosine distances) below this many machine epsilons,
-# relative to the squared norms involved, are rounding noise of the expansion above
-# and are set to exactly zero, so that duplicated rows are at distance 0. Rounding in
-# a blocked dot product grows roughly like sqrt(n_features) * eps; 64 covers up to
-# 4096 features.
-_ZERO_TOLERANCE_EPS = 64
 
 
 def working_dtype(X: np.ndarray) -> np.dtype[Any]:
@@ -66,7 +66,7 @@ class Geometry:
         self.metric = metric
         self.chunk_size = chunk_size
         self.dtype = working_dtype(X)
-        self._tol = _ZERO_TOLERANCE_EPS * float(np.finfo(self.dtype).eps)
+        self._limit = cancellation_limit(self.dtype)
 
     @property
     def n_samples(self) -> int:
@@ -84,12 +84,35 @@ class Geometry:
         return 1.0 / np.sqrt(sq)
 
     def finish(
-        self, dots: np.ndarray, aux_a: np.ndarray, aux_b: np.ndarray | float
+        self,
+        dots: np.ndarray,
+        aux_a: np.ndarray,
+        aux_b: np.ndarray | float,
+        A: np.ndarray,
+        B: np.ndarray,
+        a_rows: np.ndarray | None = None,
     ) -> np.ndarray:
         """Turn dot products into distances, in place.
 
-        ``dots`` is of shape (len(aux_a),) against one row, or (len(aux_a),
-        len(aux_b)) against a block.
+        Parameters
+        ----------
+        dots : ndarray of shape (n_a,) or (n_a, n_b)
+            Products of the rows of ``A`` with the vector ``B``, or with every row
+            of the block ``B``.
+        aux_a : ndarray of shape (n_a,)
+        aux_b : ndarray of shape (n_b,) or float
+            :meth:`aux` of the rows of ``A`` and of ``B``.
+        A : ndarray of shape (n_rows, n_features)
+            The rows behind ``dots``, used only for the entries recomputed.
+        B : ndarray of shape (n_features,) or (n_b, n_features)
+        a_rows : ndarray of shape (n_a,), dtype int, optional
+            Row of ``A`` behind each entry of ``dots``; by default row ``i`` is
+            behind entry ``i``.
+
+        Returns
+        -------
+        ndarray of the shape of ``dots``
+            ``dots`` itself, holding the distances.
         """
         a = aux_a[:, None] if dots.ndim == 2 else aux_a
         b = aux_b[None, :] if isinstance(aux_b, np.ndarray) else aux_b
@@ -97,20 +120,32 @@ class Geometry:
             dots *= -2.0
             dots += a
             dots += b
-            dots[dots <= self._tol * (a + b)] = 0.0
+            near = dots <= self._limit * (a + b)
+        else:
+            dots *= a
+            dots *= b
+            np.subtract(1.0, dots, out=dots)
+            near = dots <= self._limit
+        if near.any():
+            refine_near(
+                dots,
+                near,
+                A,
+                B,
+                cosine=self.metric == "cosine",
+                limit=self._limit,
+                batch=self.chunk_size,
+                a_rows=a_rows,
+            )
+        if self.metric == "euclidean":
             np.sqrt(dots, out=dots)
-            return dots
-        dots *= a
-        dots *= b
-        np.subtract(1.0, dots, out=dots)
-        dots[dots <= self._tol] = 0.0
         return dots
 
     def block(
         self, A: np.ndarray, aux_a: np.ndarray, B: np.ndarray, aux_b: np.ndarray
     ) -> np.ndarray:
         """Distances between every row of ``A`` and every row of ``B``."""
-        return self.finish(A @ B.T, aux_a, aux_b)
+        return self.finish(A @ B.T, aux_a, aux_b, A, B)
 
     def mean(self, index: np.ndarray) -> np.ndarray:
         """Mean of the rows in ``index`` (zeros when empty), summed block by block."""
@@ -127,7 +162,7 @@ class Geometry:
         step = self.chunk_size
         for start in range(0, len(index), step):
             A = self.rows(index[start : start + step])
-            out[start : start + step] = self.finish(A @ v, self.aux(A), aux_v)
+            out[start : start + step] = self.finish(A @ v, self.aux(A), aux_v, A, v)
         return out
 
     def min_distance(self, index_a: np.ndarray, index_b: np.ndarray) -> np.ndarray:
@@ -242,7 +277,10 @@ class CandidateSpace:
         dots = self._W @ v[0]
         if self._select is not None:
             dots = dots[self._select]
-        return self.geometry.finish(dots, self._aux, float(self.geometry.aux(v)[0]))
+        aux_v = float(self.geometry.aux(v)[0])
+        return self.geometry.finish(
+            dots, self._aux, aux_v, self._W, v[0], a_rows=self._select
+        )
 
     def to_rows(self, rows: np.ndarray) -> np.ndarray:
         """Distance from every candidate to its nearest row among ``rows``."""

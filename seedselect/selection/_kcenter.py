@@ -176,7 +176,9 @@ def kcenter_greedy(
     Parameters
     ----------
     embeddings : array-like of shape (n_samples, n_features)
-        The pool. float32 is computed in float32, other dtypes in float64.
+        The pool. float32 is computed in float32, other dtypes in float64; pairs
+        that are close compared with their norms are recomputed from their
+        differences, so distinct points never come out at distance 0.
     n_select : int
         Number of samples to choose.
     candidates : array-like of int or bool, optional
