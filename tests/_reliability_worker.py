@@ -11,12 +11,16 @@ starts. With ``kill_after=N`` the child sends itself SIGKILL right after its N-t
 write succeeded; with ``delay`` it sleeps that long after each write, which makes
 two concurrent calls overlap.
 
+Run as ``python tests/_reliability_worker.py outage REQUEST``, the process instead
+runs calls while the test stops the database under them (see :func:`outage`).
+
 The scenarios (dataset builders, the earlier runs, the call under test and the
 fields each writes) live here so that the tests and the children agree on them.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -27,6 +31,7 @@ import time
 import traceback
 import uuid
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +70,16 @@ class WriteHook(monitoring.CommandListener):
         if self.delay:
             time.sleep(self.delay)
         if self.pause_after is not None and self.count == self.pause_after:
-            # Tell the test where we are, and wait until it broke the database.
-            Path(self.pause_file).touch()
-            while not os.path.exists(self.resume_file):
-                time.sleep(0.05)
+            self.pause()
 
     def failed(self, event: Any) -> None:
         pass
+
+    def pause(self) -> None:
+        """Tell the test where we are, and wait until it broke the database."""
+        Path(self.pause_file).touch()
+        while not os.path.exists(self.resume_file):
+            time.sleep(0.05)
 
 
 HOOK = WriteHook()
@@ -353,23 +361,58 @@ def _serve(request: dict[str, Any]) -> dict[str, Any]:
     return {"statuses": statuses}
 
 
-def outage(request: dict[str, Any]) -> None:
-    """Run a call while the test stops the database; then run it again.
+def pause_before(target: str) -> Callable[[], None]:
+    """Make the first call of ``target`` wait for the test; return the undo.
 
-    Writes to ``request["out"]`` the error of the first attempt, how long it
-    took to come after the database stopped, and whether the second attempt
-    (after the test restarted the database) matched an uninterrupted run.
+    ``target`` is ``"module:name"`` or ``"module:Class.method"``, looked up where
+    the code under test finds it (e.g. ``"seedselect.fo._select:check_ownership"``
+    for the name that ``_select`` imported). The pause comes before the call
+    starts, outside any database round trip, so its deadline is not spent
+    waiting.
     """
-    folder = Path(request["folder"])
-    name = request["scenario"]
+    module_name, _, qualname = target.partition(":")
+    owner: Any = importlib.import_module(module_name)
+    *parents, name = qualname.split(".")
+    for parent in parents:
+        owner = getattr(owner, parent)
+    original = vars(owner)[name]
+    paused = []
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if HOOK.active and not paused:
+            paused.append(True)
+            HOOK.pause()
+        return original(*args, **kwargs)
+
+    setattr(owner, name, wrapper)
+    return lambda: setattr(owner, name, original)
+
+
+def outage_case(folder: Path, case: dict[str, Any], number: int) -> dict[str, Any]:
+    """Run one call while the test stops the database; then run it again.
+
+    The call pauses after its ``case["pause_after"]``-th write or before the
+    first call of ``case["pause_before"]`` (see :func:`pause_before`) and waits
+    for the file ``broken`` in ``folder``; once it failed it writes ``failed``
+    and waits for ``restarted``.
+
+    Returns the error of the first attempt and how long it took to come after
+    the database stopped, the runs listed after it, whether it left every
+    sample as it was, and whether the second attempt (after the test restarted
+    the database) matched an uninterrupted run.
+    """
+    folder.mkdir()
+    name = case["scenario"]
     spec = SCENARIOS[name]
-    dataset = build(f"outage-{name}")
+    dataset = build(f"outage-{name}-{number}")
     spec["before"](dataset)
+    before = sample_state(dataset, spec["fields"])
 
     HOOK.count = 0
-    HOOK.pause_after = int(request["pause_after"])
+    HOOK.pause_after = case.get("pause_after")
     HOOK.pause_file = str(folder / "paused")
     HOOK.resume_file = str(folder / "broken")
+    undo = pause_before(case["pause_before"]) if "pause_before" in case else None
     HOOK.active = True
     outcome: dict[str, Any] = {}
     try:
@@ -383,27 +426,45 @@ def outage(request: dict[str, Any]) -> None:
             "bases": [c.__name__ for c in type(exc).__mro__],
             "message": str(exc),
             "seconds": time.time() - stopped_at,
+            "traceback": traceback.format_exc(),
         }
-    HOOK.active = False
+    finally:
+        HOOK.active = False
+        HOOK.pause_after = None
+        if undo is not None:
+            undo()
     (folder / "failed").touch()
     while not (folder / "restarted").exists():
         time.sleep(0.05)
 
-    dataset.reload()
+    outcome["unchanged"] = sample_state(dataset, spec["fields"]) == before
     outcome["listed"] = ssfo._runs.list_seedselect_runs(dataset)
     for run in outcome["listed"]:
         run["started_at"] = str(run["started_at"])
 
     spec["call"](dataset)
-    twin = build(f"outage-{name}-twin")
+    twin = build(f"outage-{name}-{number}-twin")
     spec["before"](twin)
     spec["call"](twin)
     outcome["same_as_uninterrupted"] = sample_state(
         dataset, spec["fields"]
     ) == sample_state(twin, spec["fields"])
     outcome["status"] = dataset.get_run_info(spec["key"]).config.status
+    return outcome
+
+
+def outage(request: dict[str, Any]) -> None:
+    """Run ``request["cases"]`` one after the other, each with :func:`outage_case`.
+
+    Case ``k`` uses the folder ``<request["folder"]>/<k>`` for its handshake
+    files; the outcomes go to ``request["out"]`` as a JSON list.
+    """
+    folder = Path(request["folder"])
+    outcomes = [
+        outage_case(folder / str(k), case, k) for k, case in enumerate(request["cases"])
+    ]
     with open(request["out"], "w") as f:
-        json.dump(outcome, f)
+        json.dump(outcomes, f)
 
 
 def main() -> None:

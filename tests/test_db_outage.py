@@ -3,12 +3,13 @@
 The test runs a MongoDB server of its own (the ``mongod`` that FiftyOne ships),
 so stopping it disturbs no other test, and a child process that uses it through
 ``FIFTYONE_DATABASE_URI`` with ``SEEDSELECT_DB_TIMEOUT`` set to a few seconds.
-The child pauses after a chosen write; the test then freezes the server
-(SIGSTOP: connections stay open but nothing answers) or kills it (SIGKILL:
-connections drop) and lets the child go on. The call must fail with a clear
-DatabaseUnavailableError soon after, not hang; once the server is back (SIGCONT,
-or a restart on the same port and data directory) the same call, in the same
-process, completes with the result of an uninterrupted run.
+The child pauses after a chosen write, or before a chosen step of a call that
+has not written yet; the test then freezes the server (SIGSTOP: connections
+stay open but nothing answers) or kills it (SIGKILL: connections drop) and lets
+the child go on. The call must fail with a clear DatabaseUnavailableError soon
+after, not hang; once the server is back (SIGCONT, or a restart on the same
+port and data directory) the same call, in the same process, completes with the
+result of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,13 +107,15 @@ def _wait_for(path: Path, child: subprocess.Popen[bytes]) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize(
-    ("scenario", "pause_after", "how"),
-    [("hardness", 4, "freeze"), ("select", 6, "kill")],
-)
-def test_call_fails_clearly_while_the_database_is_down_then_completes(
-    tmp_path, scenario, pause_after, how
-):
+def _run_outages(
+    tmp_path: Path, cases: list[dict[str, Any]], how: str
+) -> list[dict[str, Any]]:
+    """Run the cases in one child against one server; return their outcomes.
+
+    For each case the child pauses, the server is frozen (``how="freeze"``) or
+    killed (``"kill"``), the child's call fails, and the server comes back
+    before the child reruns the call.
+    """
     server = Server(tmp_path)
     env = {
         key: value
@@ -128,46 +132,58 @@ def test_call_fails_clearly_while_the_database_is_down_then_completes(
         }
     )
     out = tmp_path / "outcome.json"
-    request = {
-        "folder": str(tmp_path),
-        "scenario": scenario,
-        "pause_after": pause_after,
-        "out": str(out),
-    }
+    request = {"folder": str(tmp_path), "cases": cases, "out": str(out)}
     child = subprocess.Popen(
         [sys.executable, str(WORKER), "outage", json.dumps(request)], env=env
     )
     try:
-        _wait_for(tmp_path / "paused", child)
-        # MongoDB acknowledges a write before its journal reaches the disk (every
-        # 100 ms by default), so a killed server forgets the last moment's
-        # writes; wait until the writes so far are on disk.
-        time.sleep(JOURNAL_WAIT)
-        server.signal(signal.SIGSTOP if how == "freeze" else signal.SIGKILL)
-        (tmp_path / "broken").touch()
-        _wait_for(tmp_path / "failed", child)
-        if how == "freeze":
-            server.signal(signal.SIGCONT)
-        else:
-            server.start()
-        (tmp_path / "restarted").touch()
+        for k in range(len(cases)):
+            folder = tmp_path / str(k)
+            _wait_for(folder / "paused", child)
+            # MongoDB acknowledges a write before its journal reaches the disk
+            # (every 100 ms by default), so a killed server forgets the last
+            # moment's writes; wait until the writes so far are on disk.
+            time.sleep(JOURNAL_WAIT)
+            server.signal(signal.SIGSTOP if how == "freeze" else signal.SIGKILL)
+            (folder / "broken").touch()
+            _wait_for(folder / "failed", child)
+            if how == "freeze":
+                server.signal(signal.SIGCONT)
+            else:
+                server.start()
+            (folder / "restarted").touch()
         assert child.wait(timeout=STEP_LIMIT) == 0
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
         server.stop()
+    return list(json.loads(out.read_text()))
 
-    outcome = json.loads(out.read_text())
-    first = outcome["first"]
+
+def _check_failure(first: dict[str, Any]) -> None:
+    """The first attempt failed soon, with the clear error."""
     assert not first["ok"]
-    assert first["error"] == "DatabaseUnavailableError"
+    assert first["error"] == "DatabaseUnavailableError", first.get("traceback")
     assert "ConnectionError" in first["bases"]
     assert "SEEDSELECT_DB_TIMEOUT=3 s" in first["message"]
     assert "rerun the same call" in first["message"]
     # Not a hang: a round trip's limit, plus one for releasing the locks and
     # some slack for a loaded machine.
     assert first["seconds"] < 2 * DB_TIMEOUT + 10
+
+
+@pytest.mark.parametrize(
+    ("scenario", "pause_after", "how"),
+    [("hardness", 4, "freeze"), ("select", 6, "kill")],
+)
+def test_call_fails_clearly_while_the_database_is_down_then_completes(
+    tmp_path, scenario, pause_after, how
+):
+    cases = [{"scenario": scenario, "pause_after": pause_after}]
+    (outcome,) = _run_outages(tmp_path, cases, how)
+    _check_failure(outcome["first"])
+    assert "stays recorded as incomplete" in outcome["first"]["message"]
     listed = {run["key"]: run for run in outcome["listed"]}
     key = {"hardness": "h", "select": "s"}[scenario]
     assert listed[key]["status"] == "running"
@@ -175,3 +191,37 @@ def test_call_fails_clearly_while_the_database_is_down_then_completes(
 
     assert outcome["status"] == "complete"
     assert outcome["same_as_uninterrupted"]
+
+
+# Steps of a call before its first write, as the module under test names them.
+# compute_hardness checks the run key once before taking its locks, then reads
+# every sample in pass one; select_seeds holds its locks while it checks that the
+# run key, tag, view and fields are free, then reads the pool.
+VALIDATION_STEPS = [
+    ("hardness", "seedselect.fo._hardness:check_run_key"),
+    ("hardness", "seedselect.fo._hardness:_score"),
+    ("select", "seedselect.fo._select:check_ownership"),
+    ("select", "seedselect.fo._select:PoolReader.iter_chunks"),
+]
+
+
+def test_call_fails_clearly_when_the_database_freezes_before_any_write(tmp_path):
+    cases = [
+        {"scenario": scenario, "pause_before": step}
+        for scenario, step in VALIDATION_STEPS
+    ]
+    outcomes = _run_outages(tmp_path, cases, "freeze")
+
+    for (scenario, step), outcome in zip(VALIDATION_STEPS, outcomes, strict=True):
+        first = outcome["first"]
+        _check_failure(first)
+        # Nothing was written: the earlier run stays complete and every sample
+        # keeps its value; the message does not claim an incomplete run.
+        assert "stays recorded as incomplete" not in first["message"], step
+        key = {"hardness": "h", "select": "s"}[scenario]
+        listed = {run["key"]: run for run in outcome["listed"]}
+        assert listed[key]["complete"], step
+        assert outcome["unchanged"], step
+
+        assert outcome["status"] == "complete", step
+        assert outcome["same_as_uninterrupted"], step

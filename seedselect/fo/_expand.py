@@ -30,7 +30,9 @@ from ._io import (
     IdArray,
     chunk_slices,
     iter_chunks,
+    round_trip,
 )
+from ._runs import database_errors
 from ._select import (
     EmbeddingSource,
     PoolReader,
@@ -64,6 +66,7 @@ NEIGHBOR_FACTOR = 4
 _OUTPUTS = ("rank", "reason", "seed_id", "distance")
 
 
+@database_errors("expand_seeds")
 def expand_seeds(
     seeds: Any,
     pool: Any,
@@ -225,9 +228,11 @@ def expand_seeds(
     _check_disjoint(seeds_target, target)
 
     dataset = target.dataset
+    with round_trip():
+        n_seeds = seeds_target.samples.count()
     logger.info(
         "Expanding %d seeds into %d %s of '%s' under run '%s'",
-        seeds_target.samples.count(),
+        n_seeds,
         n_select,
         target.noun,
         dataset.name,
@@ -497,9 +502,11 @@ def _check_disjoint(seeds_target: Target, target: Target) -> None:
         return
     seed_ids = list(collection_ids(seeds_target.samples))
     shared = target.samples.select(seed_ids)
-    count = shared.count()
+    with round_trip():
+        count = shared.count()
     if count:
-        example = shared.first().id
+        with round_trip():
+            example = shared.first().id
         raise InputError(
             f"pool shares {count} samples with seeds (e.g. {example}); pass a pool "
             "without them, e.g. pool=dataset.exclude(seeds.values('id'))"
@@ -522,7 +529,8 @@ def _search_pool(
     progress: Any,
 ) -> dict[str, Any]:
     """One pass over the pool: each seed's nearest non-excluded neighbours."""
-    n_pool = target.samples.count()
+    with round_trip():
+        n_pool = target.samples.count()
     k = n_neighbors or NEIGHBOR_FACTOR * math.ceil(n_select / len(Q))
     k = max(1, min(k, n_pool))
     label_path = (
@@ -647,7 +655,8 @@ def _blocked_chunks(
     if other.dataset.name == target.dataset.name:
         # Samples of the pool's dataset outside the pool view.
         outside = exclude_view.exclude(excluded_ids) if excluded_ids else exclude_view
-        outside_ids = [str(i) for i in outside.values("_id")]
+        with round_trip():
+            outside_ids = [str(i) for i in outside.values("_id")]
         whole = Target(target.dataset, target.dataset)
         if target.is_patches:
             whole = target

@@ -47,6 +47,7 @@ from ._io import (
     iter_chunks,
     make_progress,
     nullable_floats,
+    round_trip,
     split_frames_path,
     write_list_attribute,
     write_values,
@@ -56,6 +57,7 @@ from ._runs import (
     SeedselectRunConfig,
     SeedselectRunResults,
     check_run_key,
+    database_errors,
     finish_run,
     run_lock,
     start_run,
@@ -273,9 +275,12 @@ def _members(label_field: Any, ensemble_fields: Any) -> list[str]:
 
 
 def _n_and_first(samples: Any) -> tuple[int, str | None]:
-    n_samples = samples.count()
-    first = samples.first().id if n_samples else None
-    return n_samples, first
+    with round_trip():
+        n_samples = samples.count()
+    if not n_samples:
+        return 0, None
+    with round_trip():
+        return n_samples, samples.first().id
 
 
 def _check_label_field(samples: Any, path: str) -> bool:
@@ -881,6 +886,7 @@ def _clear_stale(
 # ---------------------------------------------------------------------------
 
 
+@database_errors("compute_hardness")
 def compute_hardness(
     samples: Any,
     label_field: str | Sequence[str],
@@ -1054,7 +1060,8 @@ def compute_hardness(
     with run_lock(samples._root_dataset, locks, "compute_hardness"):
         previous = check_run_key(samples, run_key, HardnessRunConfig)
         _check_outputs(samples, plan, previous, overwrite)
-        n_samples = samples.count()
+        with round_trip():
+            n_samples = samples.count()
         if n_samples == 0:
             raise InputError(
                 "samples is empty (0 samples): there is nothing to score; pass a "

@@ -481,16 +481,18 @@ def ensure_float_field(dataset: Any, path: str) -> None:
     if dataset.has_field(path):
         return
     name, is_frame = split_frames_path(path)
-    if is_frame:
-        dataset.add_frame_field(name, fof.FloatField)
-    else:
-        dataset.add_sample_field(name, fof.FloatField)
+    with round_trip():
+        if is_frame:
+            dataset.add_frame_field(name, fof.FloatField)
+        else:
+            dataset.add_sample_field(name, fof.FloatField)
 
 
 def delete_fields(dataset: Any, paths: Sequence[str]) -> list[str]:
     """Delete sample or frame fields (``"frames."`` prefix) and their values.
 
-    Fields that do not exist are skipped. Returns the paths deleted.
+    Fields that do not exist are skipped; each deletion is bounded by
+    :func:`round_trip` on its own. Returns the paths deleted.
     """
     deleted = []
     # Deepest paths first, so that an embedded attribute goes before its parent.
@@ -498,10 +500,11 @@ def delete_fields(dataset: Any, paths: Sequence[str]) -> list[str]:
         if not dataset.has_field(path):
             continue
         name, is_frame = split_frames_path(path)
-        if is_frame:
-            dataset.delete_frame_field(name)
-        else:
-            dataset.delete_sample_field(name)
+        with round_trip():
+            if is_frame:
+                dataset.delete_frame_field(name)
+            else:
+                dataset.delete_sample_field(name)
         deleted.append(path)
     if deleted:
         logger.debug("deleted fields %s of dataset '%s'", deleted, dataset.name)

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError
-from ._io import DEFAULT_CHUNK_SIZE, chunk_slices
+from ._io import DEFAULT_CHUNK_SIZE, chunk_slices, round_trip
+from ._runs import database_errors
 from ._selection_runs import SeedExpansionRunConfig, get_selection_config
 
 __all__ = [
@@ -92,7 +93,8 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
 def _load_results(samples: Any, run_key: str) -> tuple[Any, Any]:
     dataset = samples._root_dataset
     config = get_selection_config(dataset, run_key)
-    results = dataset.load_run_results(run_key, cache=False)
+    with round_trip():
+        results = dataset.load_run_results(run_key, cache=False)
     if results is None:
         raise InputError(
             f"run {run_key!r} has no stored results; rerun the selection to record them"
@@ -100,6 +102,7 @@ def _load_results(samples: Any, run_key: str) -> tuple[Any, Any]:
     return config, results
 
 
+@database_errors("selection_manifest")
 def selection_manifest(samples: Any, run_key: str = "seeds") -> pd.DataFrame:
     """The chosen samples of a selection, one row each, in selection order.
 
@@ -145,7 +148,8 @@ def _filepaths(dataset: Any, sample_ids: Sequence[str]) -> dict[str, str]:
     unique = list(dict.fromkeys(sample_ids))
     out: dict[str, str] = {}
     for where in chunk_slices(len(unique), DEFAULT_CHUNK_SIZE):
-        ids, paths = dataset.select(unique[where]).values(["id", "filepath"])
+        with round_trip():
+            ids, paths = dataset.select(unique[where]).values(["id", "filepath"])
         out.update(zip(ids, paths, strict=True))
     return out
 
@@ -250,6 +254,7 @@ def read_manifest(path: str | Path, *, format: str | None = None) -> pd.DataFram
     return _canonical(df)
 
 
+@database_errors("selection_summary")
 def selection_summary(samples: Any, run_key: str = "seeds") -> pd.DataFrame:
     """Per class: pool size, quota, chosen count and hardness of a selection.
 

@@ -53,6 +53,7 @@ import socket
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -105,6 +106,11 @@ _RELEASE_TIMEOUT = 5.0
 
 _C = TypeVar("_C", bound="SeedselectRunConfig")
 
+# Whether the call running in this context has recorded its run (set by
+# record_run, cleared by run_lock): only then does a database failure leave the
+# run recorded as incomplete.
+_RUN_RECORDED: ContextVar[bool] = ContextVar("seedselect_run_recorded", default=False)
+
 
 @contextmanager
 def database_errors(what: str, run_key: str | None = None) -> Iterator[None]:
@@ -115,7 +121,8 @@ def database_errors(what: str, run_key: str | None = None) -> Iterator[None]:
     what : str
         What the call was doing, for the message, e.g. ``"compute_hardness"``.
     run_key : str, optional
-        The run being written, for the message.
+        The run being written; the message says it stays recorded as incomplete
+        once the call has recorded it.
 
     Raises
     ------
@@ -131,7 +138,8 @@ def database_errors(what: str, run_key: str | None = None) -> Iterator[None]:
         limit = "no limit" if timeout is None else f"{timeout:g} s"
         detail = str(exc).split(", Timeout:")[0].split(" (configured timeouts")[0]
         detail = detail[:200]
-        run = f"run {run_key!r} stays recorded as incomplete; " if run_key else ""
+        recorded = run_key and _RUN_RECORDED.get()
+        run = f"run {run_key!r} stays recorded as incomplete; " if recorded else ""
         raise DatabaseUnavailableError(
             f"{what}: the database did not answer (limit per round trip "
             f"{DB_TIMEOUT_ENV}={limit}; {type(exc).__name__}: {detail}). Every "
@@ -210,6 +218,20 @@ class SeedselectRun(fors.Run):
         return list(self.config.input_fields) + list(self.config.output_fields)
 
     def cleanup(self, samples: Any, key: str) -> None:
+        """Delete what the run wrote; FiftyOne calls it from ``delete_run``.
+
+        FiftyOne logs an error raised here as a warning and goes on to delete
+        the run record; :func:`~seedselect.fo.undo_selection` raises it instead.
+
+        Raises
+        ------
+        DatabaseUnavailableError
+            If the database stops answering.
+        """
+        with database_errors(f"delete_run({key!r})"):
+            self.delete_outputs(samples, key)
+
+    def delete_outputs(self, samples: Any, key: str) -> None:
         """Delete every field and label attribute the run wrote."""
         deleted = delete_fields(samples._root_dataset, self.config.output_fields)
         logger.info("Run '%s': deleted fields %s", key, deleted)
@@ -259,10 +281,14 @@ def check_run_key(samples: Any, run_key: Any, config_cls: type[_C]) -> _C | None
             "be Python identifiers (letters, digits and '_', not starting with a "
             "digit), e.g. 'hardness_v2'"
         )
-    if not samples.has_run(run_key):
-        return None
+    with round_trip():
+        if not samples.has_run(run_key):
+            return None
     try:
-        existing = samples.get_run_info(run_key).config
+        with round_trip():
+            existing = samples.get_run_info(run_key).config
+    except PyMongoError:
+        raise
     except Exception as exc:
         raise RunError(
             f"run_key={run_key!r} is used by a run whose record cannot be loaded "
@@ -315,6 +341,7 @@ def record_run(samples: Any, run_key: str, config: SeedselectRunConfig) -> None:
     of its document; a new key is registered as usual (a process killed there
     has written nothing else yet).
     """
+    _RUN_RECORDED.set(True)
     if run_key not in samples._root_dataset.list_runs():
         config.build().register_run(samples, run_key, overwrite=False)
         return
@@ -359,8 +386,7 @@ def finish_run(
     results : SeedselectRunResults
     """
     stale = list(config.stale_fields)
-    with round_trip():
-        delete_fields(samples._root_dataset, stale)
+    delete_fields(samples._root_dataset, stale)
     results = results_cls(samples, config, run_key, **summary)
     with round_trip():
         fors.Run.save_run_results(samples, run_key, results, overwrite=True, cache=True)
@@ -376,9 +402,14 @@ def finish_run(
 def list_runs_of(samples: Any, config_cls: type[SeedselectRunConfig]) -> list[str]:
     """Keys of the runs on ``samples`` whose config is a ``config_cls``."""
     keys = []
-    for key in samples.list_runs():
+    with round_trip():
+        all_keys = samples.list_runs()
+    for key in all_keys:
         try:
-            config = samples.get_run_info(key).config
+            with round_trip():
+                config = samples.get_run_info(key).config
+        except PyMongoError:
+            raise
         except Exception:  # a run of a package that is not installed
             continue
         if isinstance(config, config_cls):
@@ -401,7 +432,9 @@ def get_run_config(
         If there is no such run, it is of another type, or (with
         ``require_complete``) it did not finish.
     """
-    if not samples.has_run(run_key):
+    with round_trip():
+        known = samples.has_run(run_key)
+    if not known:
         keys = list_runs_of(samples, config_cls)
         hint = f"; runs of this kind: {keys}" if keys else ""
         raise RunError(
@@ -419,6 +452,7 @@ def get_run_config(
     return config
 
 
+@database_errors("list_seedselect_runs")
 def list_seedselect_runs(samples: Any) -> list[dict[str, Any]]:
     """Every seedselect run on ``samples``, with whether it finished.
 
@@ -438,11 +472,21 @@ def list_seedselect_runs(samples: Any) -> list[dict[str, Any]]:
         ``complete``, ``started_at`` (datetime, when the run was recorded),
         ``finished_at`` (ISO 8601 string, or None while incomplete),
         ``output_fields`` and ``seedselect_version``.
+
+    Raises
+    ------
+    DatabaseUnavailableError
+        If the database stops answering.
     """
     runs = []
-    for key in sorted(samples.list_runs()):
+    with round_trip():
+        keys = sorted(samples.list_runs())
+    for key in keys:
         try:
-            info = samples.get_run_info(key)
+            with round_trip():
+                info = samples.get_run_info(key)
+        except PyMongoError:
+            raise
         except Exception:  # a run of a package that is not installed
             continue
         config = info.config
@@ -495,17 +539,22 @@ def run_lock(dataset: Any, names: Sequence[str], what: str = "") -> Iterator[Non
     held: list[str] = []
     label = what or "seedselect"
     run_key = next((n[4:] for n in names if n.startswith("run:")), None)
-    with database_errors(label, run_key):
-        coll = foo.get_db_conn()[LOCK_COLLECTION]
-        try:
-            for name in sorted(set(names)):
-                lock_id = f"{dataset._doc.id}:{name}"
-                with round_trip():
-                    _acquire(coll, lock_id, token, dataset.name, name)
-                held.append(lock_id)
-            yield
-        finally:
-            _release(coll, held, token)
+    recorded = _RUN_RECORDED.set(False)
+    try:
+        with database_errors(label, run_key):
+            with round_trip():
+                coll = foo.get_db_conn()[LOCK_COLLECTION]
+            try:
+                for name in sorted(set(names)):
+                    lock_id = f"{dataset._doc.id}:{name}"
+                    with round_trip():
+                        _acquire(coll, lock_id, token, dataset.name, name)
+                    held.append(lock_id)
+                yield
+            finally:
+                _release(coll, held, token)
+    finally:
+        _RUN_RECORDED.reset(recorded)
 
 
 def _release(coll: Any, held: list[str], token: str) -> None:

@@ -30,7 +30,9 @@ from ._io import (
     check_chunk_size,
     iter_chunks,
     make_progress,
+    round_trip,
 )
+from ._runs import database_errors
 from ._selection_runs import (
     SeedSelectionRunConfig,
     Target,
@@ -132,7 +134,9 @@ def check_run_plan(
 
 def collection_ids(samples: Any) -> set[str]:
     """Ids of a collection's samples (patch ids for a patches view)."""
-    return {str(i) for i in samples.values("_id")}
+    with round_trip():
+        ids = samples.values("_id")
+    return {str(i) for i in ids}
 
 
 # ---------------------------------------------------------------------------
@@ -169,7 +173,8 @@ def resolve_path(target: Target, field_name: Any, arg: str) -> tuple[str, Any]:
 
 def _count_values(samples: Any, path: str) -> int:
     try:
-        return int(samples.count(path))
+        with round_trip():
+            return int(samples.count(path))
     except ValueError:
         return 0
 
@@ -238,7 +243,8 @@ class EmbeddingSource:
             kwargs = (
                 {"label_ids": ids} if self.target.is_patches else {"sample_ids": ids}
             )
-            emb, sample_ids, label_ids = self.index.get_embeddings(**kwargs)
+            with round_trip():
+                emb, sample_ids, label_ids = self.index.get_embeddings(**kwargs)
             found = label_ids if self.target.is_patches else sample_ids
             rows = {str(i): k for k, i in enumerate(found if found is not None else [])}
         return [None if i not in rows else np.asarray(emb[rows[i]]) for i in ids]
@@ -278,14 +284,16 @@ def load_similarity_index(target: Target, similarity_index: Any) -> Any:
     """Load a FiftyOne Brain similarity index by brain key (or accept one)."""
     dataset = target.dataset
     if isinstance(similarity_index, str):
-        keys = dataset.list_brain_runs(type="similarity")
+        with round_trip():
+            keys = dataset.list_brain_runs(type="similarity")
         if similarity_index not in keys:
             raise InputError(
                 f"similarity_index={similarity_index!r} is not a similarity index of "
                 f"dataset '{dataset.name}' (its similarity indexes: {keys}); build "
                 "one with fiftyone.brain.compute_similarity(..., brain_key=...)"
             )
-        index = dataset.load_brain_results(similarity_index)
+        with round_trip():
+            index = dataset.load_brain_results(similarity_index)
     else:
         index = similarity_index
     if not hasattr(index, "get_embeddings"):
@@ -406,7 +414,8 @@ class PoolReader:
     ) -> Iterable[PoolArrays]:
         """Yield one :class:`PoolArrays` per chunk; problems are only counted."""
         paths = self._paths()
-        total = self.target.samples.count()
+        with round_trip():
+            total = self.target.samples.count()
         with make_progress(total, progress) as bar:
             for columns in iter_chunks(
                 self.target.samples, paths, chunk_size=chunk_size
@@ -611,6 +620,7 @@ class PoolReader:
 # select_seeds
 
 
+@database_errors("select_seeds")
 def select_seeds(
     samples: Any,
     n_select: int,
@@ -741,6 +751,9 @@ def select_seeds(
     RunError
         If the run key, tag, saved view or fields belong to another run or to the
         user, or another call is writing the same run.
+    DatabaseUnavailableError
+        If the database stops answering for ``SEEDSELECT_DB_TIMEOUT`` seconds;
+        rerun the same call once it is back.
 
     See Also
     --------
@@ -817,7 +830,7 @@ def select_seeds(
         dataset.name,
         run_key,
     )
-    with run_lock(dataset, plan.lock_names):
+    with run_lock(dataset, plan.lock_names, "select_seeds"):
         previous = check_ownership(
             target,
             run_key,
@@ -981,7 +994,9 @@ def _check_room(
 
 def _describe_view(view: Any) -> str:
     stages = getattr(view, "_stages", None) or []
-    return f"{view._root_dataset.name}: {len(stages)} stage(s) {view.count()} samples"
+    with round_trip():
+        n_samples = view.count()
+    return f"{view._root_dataset.name}: {len(stages)} stage(s) {n_samples} samples"
 
 
 def _jsonable(value: Any) -> Any:

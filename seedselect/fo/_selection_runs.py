@@ -50,6 +50,7 @@ from ._runs import (
     SeedselectRunConfig,
     SeedselectRunResults,
     check_run_key,
+    database_errors,
     list_runs_of,
     record_run,
     run_lock,
@@ -150,16 +151,19 @@ class SelectionRun(SeedselectRun):
 
     config: SelectionRunConfig
 
-    def cleanup(self, samples: Any, key: str) -> None:
+    def delete_outputs(self, samples: Any, key: str) -> None:
         """Undo the selection: untag, delete its fields and its saved views."""
         dataset = samples._root_dataset
         for owned in self.config.owned_tags():
-            _remove_tag(dataset, owned["tag"], owned["patches_field"])
-        saved = set(dataset.list_saved_views())
+            with round_trip():
+                _remove_tag(dataset, owned["tag"], owned["patches_field"])
+        with round_trip():
+            saved = set(dataset.list_saved_views())
         for name in self.config.owned_saved_views():
             if name in saved:
-                dataset.delete_saved_view(name)
-        super().cleanup(samples, key)
+                with round_trip():
+                    dataset.delete_saved_view(name)
+        super().delete_outputs(samples, key)
 
 
 class SeedSelectionRunConfig(SelectionRunConfig):
@@ -277,8 +281,8 @@ def make_target(samples: Any, name: str = "samples") -> Target:
 def _all_selection_configs(dataset: Any) -> dict[str, SelectionRunConfig]:
     out: dict[str, SelectionRunConfig] = {}
     for key in list_runs_of(dataset, SelectionRunConfig):
-        config = dataset.get_run_info(key).config
-        out[key] = config
+        with round_trip():
+            out[key] = dataset.get_run_info(key).config
     return out
 
 
@@ -328,9 +332,9 @@ def check_ownership(
 
     # The saved view.
     mine_views = previous.owned_saved_views() if previous is not None else []
-    if saved_view_name in dataset.list_saved_views() and (
-        saved_view_name not in mine_views
-    ):
+    with round_trip():
+        saved_views = dataset.list_saved_views()
+    if saved_view_name in saved_views and saved_view_name not in mine_views:
         owner = [
             k for k, c in others.items() if saved_view_name in c.owned_saved_views()
         ]
@@ -361,22 +365,25 @@ def _field_exists(dataset: Any, path: str) -> bool:
         return False
     # An undeclared attribute of a label can still hold values.
     try:
-        return bool(dataset.count(path))
+        with round_trip():
+            return bool(dataset.count(path))
     except ValueError:
         return False
 
 
 def _tag_holders(target: Target, tag: str) -> tuple[int, str | None]:
     dataset = target.dataset
-    if target.is_patches:
-        view = dataset.select_labels(tags=tag, fields=target.patches_field)
-        count = int(view.count_label_tags(target.patches_field).get(tag, 0))
-    else:
-        view = dataset.match_tags(tag)
-        count = int(view.count())
+    with round_trip():
+        if target.is_patches:
+            view = dataset.select_labels(tags=tag, fields=target.patches_field)
+            count = int(view.count_label_tags(target.patches_field).get(tag, 0))
+        else:
+            view = dataset.match_tags(tag)
+            count = int(view.count())
     if not count:
         return 0, None
-    return count, str(view.first().id)
+    with round_trip():
+        return count, str(view.first().id)
 
 
 def _remove_tag(dataset: Any, tag: str, patches_field: str | None) -> None:
@@ -455,7 +462,10 @@ def commit_selection(
     start = time.perf_counter()
     for suffix, path in zip(columns, paths, strict=True):
         if not dataset.has_field(path):
-            dataset.add_sample_field(path, OUTPUT_TYPES.get(suffix, fof.StringField))
+            with round_trip():
+                dataset.add_sample_field(
+                    path, OUTPUT_TYPES.get(suffix, fof.StringField)
+                )
     _write_columns(
         target, dict(zip(names, columns.values(), strict=True)), ids, chunk_size
     )
@@ -534,7 +544,8 @@ def _write_columns(
         path = target.view_path(name)
         if not patches_dataset.has_field(path):
             kind = target.dataset.get_field(target.root_path(name))
-            patches_dataset.add_sample_field(path, type(kind))
+            with round_trip():
+                patches_dataset.add_sample_field(path, type(kind))
         for where in chunk_slices(len(ids), chunk):
             with round_trip():
                 target.samples.set_label_values(
@@ -553,7 +564,9 @@ def _clear_others(
     if not target.is_patches:
         holders: set[str] = set()
         for name in names:
-            holders.update(str(i) for i in dataset.exists(name).values("_id"))
+            with round_trip():
+                found = dataset.exists(name).values("_id")
+            holders.update(str(i) for i in found)
         stale = sorted(i for i in holders if i not in keep)
         now = datetime.now(timezone.utc)
         update = {"$set": {**dict.fromkeys(names), "last_modified_at": now}}
@@ -565,16 +578,18 @@ def _clear_others(
         return
     for name in names:
         path = target.root_path(name)
-        label_ids, values = dataset.values(
-            [f"{target.list_root}.id", path], unwind=True
-        )
+        with round_trip():
+            label_ids, values = dataset.values(
+                [f"{target.list_root}.id", path], unwind=True
+            )
         stale_labels = [
             i
             for i, v in zip(label_ids, values, strict=True)
             if v is not None and i not in keep
         ]
         for where in chunk_slices(len(stale_labels), chunk):
-            dataset.set_label_values(path, dict.fromkeys(stale_labels[where]))
+            with round_trip():
+                dataset.set_label_values(path, dict.fromkeys(stale_labels[where]))
 
 
 def _retag(target: Target, tag: str, ids: Sequence[str]) -> None:
@@ -616,8 +631,11 @@ def get_selection_config(
     """
     keys = list_runs_of(samples, SelectionRunConfig)
     if run_key not in keys:
-        if samples.has_run(run_key):
-            kind = type(samples.get_run_info(run_key).config).__name__
+        with round_trip():
+            known = samples.has_run(run_key)
+        if known:
+            with round_trip():
+                kind = type(samples.get_run_info(run_key).config).__name__
             raise RunError(
                 f"run_key={run_key!r} is a {kind} run, not a selection; pass the "
                 f"key of a select_seeds or expand_seeds run (these: {keys})"
@@ -627,7 +645,8 @@ def get_selection_config(
             f"'{samples._root_dataset.name}' (selection runs: {keys}); pass one of "
             "those or run select_seeds first"
         )
-    config = samples.get_run_info(run_key).config
+    with round_trip():
+        config = samples.get_run_info(run_key).config
     if require_complete and config.status != STATUS_COMPLETE:
         raise RunError(
             f"run {run_key!r} has status {config.status!r}: it stopped before all its "
@@ -637,6 +656,7 @@ def get_selection_config(
     return config
 
 
+@database_errors("undo_selection")
 def undo_selection(samples: Any, run_key: str) -> None:
     """Undo a selection or expansion completely.
 
@@ -655,12 +675,15 @@ def undo_selection(samples: Any, run_key: str) -> None:
     ------
     RunError
         If ``run_key`` names no selection run.
+    DatabaseUnavailableError
+        If the database stops answering; rerun the call to finish the undo.
     """
     dataset = samples._root_dataset
     config = get_selection_config(dataset, run_key, require_complete=False)
     names = [f"run:{run_key}", f"tag:{config.tag}", f"view:{config.saved_view_name}"]
     with run_lock(dataset, names, "undo_selection"):
         run = config.build()
-        run.cleanup(dataset, run_key)
-        fors.Run.delete_run(dataset, run_key, cleanup=False)
+        run.delete_outputs(dataset, run_key)
+        with round_trip():
+            fors.Run.delete_run(dataset, run_key, cleanup=False)
     logger.info("Undid selection run '%s' on dataset '%s'", run_key, dataset.name)
