@@ -70,6 +70,7 @@ from .._exceptions import (
     RunError,
 )
 from ._io import DB_TIMEOUT_ENV, db_timeout, delete_fields, round_trip
+from ._locks import ABANDONED_TOKENS, LOCK_COLLECTION, dataset_doc_lock, is_stale
 
 __all__ = [
     "LOCK_COLLECTION",
@@ -96,9 +97,6 @@ logger = logging.getLogger(__name__)
 STATUS_RUNNING = "running"
 #: Status of a run whose writes all finished.
 STATUS_COMPLETE = "complete"
-
-#: Database collection of the locks that keep concurrent calls apart.
-LOCK_COLLECTION = "seedselect_locks"
 
 # Longest wait, in seconds, for releasing a lock after the database failed; a
 # lock left behind is taken over by the next call once its process is gone.
@@ -343,7 +341,9 @@ def record_run(samples: Any, run_key: str, config: SeedselectRunConfig) -> None:
     """
     _RUN_RECORDED.set(True)
     if run_key not in samples._root_dataset.list_runs():
-        config.build().register_run(samples, run_key, overwrite=False)
+        # The run's key goes into the dataset's document, with the other runs'.
+        with dataset_doc_lock(samples._root_dataset):
+            config.build().register_run(samples, run_key, overwrite=False)
         return
     run_doc = fors.Run._get_run_doc(samples, run_key)
     run_doc.config = copy.deepcopy(config.serialize())
@@ -511,10 +511,6 @@ def list_seedselect_runs(samples: Any) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------
 # Locks
 
-# Tokens of locks this process could not release (the database failed); the
-# next call of this process may take them over.
-_ABANDONED_TOKENS: set[str] = set()
-
 
 @contextmanager
 def run_lock(dataset: Any, names: Sequence[str], what: str = "") -> Iterator[None]:
@@ -565,7 +561,7 @@ def _release(coll: Any, held: list[str], token: str) -> None:
             for lock_id in held:
                 coll.delete_one({"_id": lock_id, "token": token})
     except PyMongoError as exc:
-        _ABANDONED_TOKENS.add(token)
+        ABANDONED_TOKENS.add(token)
         logger.warning(
             "Could not release seedselect locks %s (%s); the next call takes them over",
             held,
@@ -590,7 +586,7 @@ def _acquire(coll: Any, lock_id: str, token: str, dataset_name: str, name: str) 
             holder = coll.find_one({"_id": lock_id})
         if holder is None:
             continue
-        if not _is_stale(holder):
+        if not is_stale(holder):
             raise RunError(
                 f"another seedselect call (process {holder.get('pid')} on "
                 f"{holder.get('host')}, started {holder.get('started_at')}) is "
@@ -613,21 +609,3 @@ def _acquire(coll: Any, lock_id: str, token: str, dataset_name: str, name: str) 
         f"could not lock {name!r} on dataset '{dataset_name}'; another call is "
         "starting on it, try again"
     )
-
-
-def _is_stale(holder: dict[str, Any]) -> bool:
-    """Whether a lock's call is gone (only checkable on the same host)."""
-    if holder.get("host") != socket.gethostname():
-        return False
-    pid = holder.get("pid")
-    if not isinstance(pid, int):
-        return False
-    if pid == os.getpid():
-        return holder.get("token") in _ABANDONED_TOKENS
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

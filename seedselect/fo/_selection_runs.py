@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import fiftyone.core.fields as fof
+import fiftyone.core.odm as foo
 import fiftyone.core.patches as fop
 import fiftyone.core.runs as fors
 from bson import ObjectId
@@ -42,6 +43,7 @@ from pymongo import UpdateMany, UpdateOne
 
 from .._exceptions import InputError, RunError
 from ._io import DEFAULT_CHUNK_SIZE, chunk_slices, delete_fields, round_trip
+from ._locks import dataset_doc_lock
 from ._runs import (
     LOCK_COLLECTION,
     STATUS_COMPLETE,
@@ -159,10 +161,12 @@ class SelectionRun(SeedselectRun):
                 _remove_tag(dataset, owned["tag"], owned["patches_field"])
         with round_trip():
             saved = set(dataset.list_saved_views())
-        for name in self.config.owned_saved_views():
-            if name in saved:
-                with round_trip():
-                    dataset.delete_saved_view(name)
+        views = [n for n in self.config.owned_saved_views() if n in saved]
+        if views:
+            with dataset_doc_lock(dataset):
+                for name in views:
+                    with round_trip():
+                        dataset.delete_saved_view(name)
         super().delete_outputs(samples, key)
 
 
@@ -460,12 +464,19 @@ def commit_selection(
 
     # 2-3. New values on the chosen samples, then old values cleared elsewhere.
     start = time.perf_counter()
-    for suffix, path in zip(columns, paths, strict=True):
-        if not dataset.has_field(path):
-            with round_trip():
-                dataset.add_sample_field(
-                    path, OUTPUT_TYPES.get(suffix, fof.StringField)
-                )
+    new_fields = [
+        (suffix, path)
+        for suffix, path in zip(columns, paths, strict=True)
+        if not dataset.has_field(path)
+    ]
+    if new_fields:
+        with dataset_doc_lock(dataset):
+            for suffix, path in new_fields:
+                if not dataset.has_field(path):
+                    with round_trip():
+                        dataset.add_sample_field(
+                            path, OUTPUT_TYPES.get(suffix, fof.StringField)
+                        )
     _write_columns(
         target, dict(zip(names, columns.values(), strict=True)), ids, chunk_size
     )
@@ -484,7 +495,12 @@ def commit_selection(
 
     # 5. The saved view.
     start = time.perf_counter()
-    with round_trip():
+    with dataset_doc_lock(dataset), round_trip():
+        # A process killed inside FiftyOne's save_view leaves the dataset's list
+        # of views and the views themselves out of step; put them back first.
+        if _saved_views_out_of_step(dataset):
+            foo.patch_saved_views(dataset.name)
+            dataset.reload()
         saved = set(dataset.list_saved_views())
         for name in config.stale_saved_views:
             if name in saved:
@@ -507,6 +523,15 @@ def commit_selection(
         fors.Run.update_run_config(target.samples, run_key, config)
     timings["finish"] = time.perf_counter() - start
     return timings
+
+
+def _saved_views_out_of_step(dataset: Any) -> bool:
+    """Whether the dataset's view references and its view documents differ."""
+    conn = foo.get_db_conn()
+    doc = conn.datasets.find_one({"_id": dataset._doc.id}, {"saved_views": 1})
+    listed = set((doc or {}).get("saved_views") or [])
+    stored = {view["_id"] for view in conn.views.find({"_dataset_id": dataset._doc.id})}
+    return listed != stored
 
 
 def _write_columns(
@@ -684,6 +709,6 @@ def undo_selection(samples: Any, run_key: str) -> None:
     with run_lock(dataset, names, "undo_selection"):
         run = config.build()
         run.delete_outputs(dataset, run_key)
-        with round_trip():
+        with dataset_doc_lock(dataset), round_trip():
             fors.Run.delete_run(dataset, run_key, cleanup=False)
     logger.info("Undid selection run '%s' on dataset '%s'", run_key, dataset.name)
