@@ -36,6 +36,7 @@ __all__ = [
     "LOCK_COLLECTION",
     "dataset_doc_lock",
     "is_stale",
+    "lock_document",
 ]
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,17 @@ _DOC_LOCK_POLL = 0.02
 # Whether this context already holds the document lock of a dataset (by id), so
 # that a change made inside another one does not wait for itself.
 _HELD_DOCS: ContextVar[frozenset[str]] = ContextVar("_HELD_DOCS", default=frozenset())
+
+
+def lock_document(lock_id: str, token: str) -> dict[str, Any]:
+    """The document that holds lock ``lock_id`` for the call with ``token``."""
+    return {
+        "_id": lock_id,
+        "token": token,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started_at": datetime.now(timezone.utc),
+    }
 
 
 def is_stale(holder: dict[str, Any]) -> bool:
@@ -115,13 +127,7 @@ def dataset_doc_lock(dataset: Any) -> Iterator[None]:
 
 def _take(coll: Any, lock_id: str, token: str, dataset_name: str) -> None:
     """Insert the lock document, waiting while a live call holds it."""
-    doc = {
-        "_id": lock_id,
-        "token": token,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "started_at": datetime.now(timezone.utc),
-    }
+    doc = lock_document(lock_id, token)
     deadline = time.monotonic() + _DOC_LOCK_WAIT
     while True:
         try:

@@ -48,8 +48,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import socket
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -70,7 +68,13 @@ from .._exceptions import (
     RunError,
 )
 from ._io import DB_TIMEOUT_ENV, db_timeout, delete_fields, round_trip
-from ._locks import ABANDONED_TOKENS, LOCK_COLLECTION, dataset_doc_lock, is_stale
+from ._locks import (
+    ABANDONED_TOKENS,
+    LOCK_COLLECTION,
+    dataset_doc_lock,
+    is_stale,
+    lock_document,
+)
 
 __all__ = [
     "LOCK_COLLECTION",
@@ -570,13 +574,7 @@ def _release(coll: Any, held: list[str], token: str) -> None:
 
 
 def _acquire(coll: Any, lock_id: str, token: str, dataset_name: str, name: str) -> None:
-    doc = {
-        "_id": lock_id,
-        "token": token,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "started_at": datetime.now(timezone.utc),
-    }
+    doc = lock_document(lock_id, token)
     # Two attempts: the second follows the removal or takeover of a stale lock.
     for _ in range(2):
         try:
