@@ -322,3 +322,61 @@ def test_lock_is_released_after_a_failed_call(make_dataset):
         select_seeds(dataset, 2, hardness_field="nope", progress=False)
     with run_lock(dataset, ["run:seeds"]):
         pass
+
+
+def _video_with_frame_files(make_dataset: Any) -> Any:
+    """One video whose two frames have image paths, detections and a class."""
+    dataset = make_dataset()
+    sample = fo.Sample(filepath="/nowhere/v.mp4", hardness=0.5)
+    for f in (1, 2):
+        box = fo.Detection(label="a", bounding_box=[0.1, 0.1, 0.2, 0.2])
+        sample.frames[f] = fo.Frame(
+            filepath=f"/nowhere/v-{f}.png", dets=fo.Detections(detections=[box])
+        )
+    dataset.add_sample(sample)
+    return dataset
+
+
+def _evaluated_images(make_dataset: Any) -> Any:
+    dataset = make_dataset()
+    box = [0.1, 0.1, 0.2, 0.2]
+    dataset.add_sample(
+        fo.Sample(
+            filepath="/nowhere/i.png",
+            hardness=0.5,
+            gt=fo.Detections(detections=[fo.Detection(label="a", bounding_box=box)]),
+            pr=fo.Detections(
+                detections=[fo.Detection(label="a", bounding_box=box, confidence=0.9)]
+            ),
+        )
+    )
+    dataset.evaluate_detections("pr", gt_field="gt", eval_key="ev", progress=False)
+    return dataset
+
+
+@pytest.mark.parametrize(
+    ("build", "view", "words"),
+    [
+        (_video_with_frame_files, lambda d: d.to_clips("frames.dets"), "clips"),
+        (
+            _video_with_frame_files,
+            lambda d: d.to_frames(sample_frames=False),
+            "frames or clips",
+        ),
+        (
+            _video_with_frame_files,
+            lambda d: d.to_frames(sample_frames=False).to_patches("dets"),
+            "patches of video frames",
+        ),
+        (_evaluated_images, lambda d: d.to_evaluation_patches("ev"), "evaluation"),
+    ],
+    ids=["clips", "frames", "frame patches", "evaluation patches"],
+)
+def test_collections_that_cannot_be_selected_from(make_dataset, build, view, words):
+    dataset = build(make_dataset)
+    samples = view(dataset)
+    before = snapshot(dataset)
+    with pytest.raises(InputError, match=words) as info:
+        select_seeds(samples, 1, random_state=0, progress=False)
+    assert "instead" in str(info.value) or "select whole videos" in str(info.value)
+    assert_unchanged(dataset, before)

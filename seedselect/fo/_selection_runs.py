@@ -255,14 +255,14 @@ def make_target(samples: Any, name: str = "samples") -> Target:
             f"{name} is a {type(samples).__name__}; pass a FiftyOne dataset or view"
         )
     if isinstance(samples, fop.EvaluationPatchesView):
-        raise NotImplementedError(
+        raise InputError(
             f"{name} is an evaluation patches view (to_evaluation_patches), whose "
             "patches mix two label fields; select from "
             "dataset.to_patches(<label field>) instead"
         )
     if isinstance(samples, fop.PatchesView):
         if samples._is_frames:
-            raise NotImplementedError(
+            raise InputError(
                 f"{name} holds patches of video frames; select whole videos from "
                 "their per-sample hardness, or patches of an image dataset"
             )
@@ -271,7 +271,7 @@ def make_target(samples: Any, name: str = "samples") -> Target:
         root, _ = dataset._get_label_field_root(field)
         return Target(samples, dataset, patches_field=field, list_root=root)
     if samples._is_frames or samples._is_clips:
-        raise NotImplementedError(
+        raise InputError(
             f"{name} is a frames or clips view; select whole videos from the video "
             "dataset (per-sample hardness), or objects from a patches view"
         )
