@@ -42,7 +42,6 @@ from ._io import (
     VectorDecoder,
     check_chunk_size,
     chunk_slices,
-    ensure_float_field,
     find_holders,
     iter_chunks,
     make_progress,
@@ -52,6 +51,7 @@ from ._io import (
     write_list_attribute,
     write_values,
 )
+from ._locks import ensure_fields
 from ._runs import (
     SeedselectRun,
     SeedselectRunConfig,
@@ -741,8 +741,7 @@ def _write(
 ) -> dict[str, Any]:
     """Write every score in chunks; return counts for the run summary."""
     dataset = samples._dataset
-    for path in plan.output_fields:
-        ensure_float_field(dataset, path)
+    ensure_fields(dataset, dict.fromkeys(plan.output_fields, fof.FloatField))
 
     sample_scores = scorer.concatenated(scorer.sample_scores)
     frame_scores = scorer.concatenated(scorer.frame_scores)

@@ -23,7 +23,6 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from typing import Any
 
-import fiftyone.core.fields as fof
 import fiftyone.core.frame as fofr
 import fiftyone.core.sample as fos
 import fiftyone.core.utils as fou
@@ -44,8 +43,6 @@ __all__ = [
     "check_chunk_size",
     "chunk_slices",
     "db_timeout",
-    "delete_fields",
-    "ensure_float_field",
     "find_holders",
     "iter_chunks",
     "make_progress",
@@ -474,57 +471,6 @@ def write_list_attribute(
         ops.append(UpdateOne({"_id": _id}, {"$set": update}, array_filters=filters))
     if ops:
         _bulk_write(dataset, ops, ids, frames)
-
-
-def ensure_float_field(dataset: Any, path: str) -> None:
-    """Declare ``path`` (``"frames."`` allowed) as a float field if it is new.
-
-    The declaration is made under the dataset's document lock, so that a field
-    that another process declares at the same moment is not lost.
-    """
-    from ._locks import dataset_doc_lock  # _locks imports this module
-
-    if dataset.has_field(path):
-        return
-    name, is_frame = split_frames_path(path)
-    with dataset_doc_lock(dataset):
-        if dataset.has_field(path):
-            return
-        with round_trip():
-            if is_frame:
-                dataset.add_frame_field(name, fof.FloatField)
-            else:
-                dataset.add_sample_field(name, fof.FloatField)
-
-
-def delete_fields(dataset: Any, paths: Sequence[str]) -> list[str]:
-    """Delete sample or frame fields (``"frames."`` prefix) and their values.
-
-    Fields that do not exist are skipped; the others are deleted under the
-    dataset's document lock, each bounded by :func:`round_trip` on its own.
-    Returns the paths deleted.
-    """
-    from ._locks import dataset_doc_lock  # _locks imports this module
-
-    if not any(dataset.has_field(path) for path in paths):
-        return []
-    deleted = []
-    with dataset_doc_lock(dataset):
-        # Deepest paths first, so that an embedded attribute goes before its
-        # parent.
-        for path in sorted(paths, key=lambda p: p.count("."), reverse=True):
-            if not dataset.has_field(path):
-                continue
-            name, is_frame = split_frames_path(path)
-            with round_trip():
-                if is_frame:
-                    dataset.delete_frame_field(name)
-                else:
-                    dataset.delete_sample_field(name)
-            deleted.append(path)
-    if deleted:
-        logger.debug("deleted fields %s of dataset '%s'", deleted, dataset.name)
-    return deleted
 
 
 def _holds_value(value: Any) -> bool:

@@ -9,7 +9,8 @@ The second exists because FiftyOne keeps a dataset's field declarations, run
 records and saved views in one document, which it writes back whole from the
 copy in memory: two processes that add a field each at the same moment would
 each write a list without the other's field, leaving values in the samples that
-no field declares.
+no field declares. :func:`ensure_fields` and :func:`delete_fields` make their
+changes to the declarations under it.
 """
 
 from __future__ import annotations
@@ -19,24 +20,29 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
 
+import fiftyone.core.fields as fof
 import fiftyone.core.odm as foo
-from pymongo.errors import DuplicateKeyError
+import pymongo
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from .._exceptions import RunError
-from ._io import round_trip
+from ._io import db_timeout, round_trip, split_frames_path
 
 __all__ = [
     "ABANDONED_TOKENS",
     "LOCK_COLLECTION",
     "dataset_doc_lock",
+    "delete_fields",
+    "ensure_fields",
     "is_stale",
     "lock_document",
+    "release_locks",
 ]
 
 logger = logging.getLogger(__name__)
@@ -47,6 +53,10 @@ LOCK_COLLECTION = "seedselect_locks"
 #: Tokens of locks this process could not release (the database failed); the
 #: next call of this process may take them over.
 ABANDONED_TOKENS: set[str] = set()
+
+# Longest wait, in seconds, for releasing a lock after the database failed; a
+# lock left behind is taken over by the next call once its process is gone.
+_RELEASE_TIMEOUT = 5.0
 
 # Longest wait, in seconds, for another call's change to a dataset document. A
 # change is one field declaration, run record or saved view: milliseconds on a
@@ -117,12 +127,29 @@ def dataset_doc_lock(dataset: Any) -> Iterator[None]:
         yield
     finally:
         _HELD_DOCS.reset(reset)
-        try:
-            with round_trip():
+        release_locks(coll, [lock_id], token)
+
+
+def release_locks(coll: Any, held: list[str], token: str) -> None:
+    """Delete the locks ``held`` by ``token``, or leave them to be taken over.
+
+    Runs on the way out of a call, also of one whose database failed, so it
+    waits at most ``_RELEASE_TIMEOUT`` seconds and only logs a failure: the
+    token is then marked abandoned, and the next call takes the locks over.
+    """
+    timeout = db_timeout()
+    limit = _RELEASE_TIMEOUT if timeout is None else min(timeout, _RELEASE_TIMEOUT)
+    try:
+        with pymongo.timeout(limit):
+            for lock_id in held:
                 coll.delete_one({"_id": lock_id, "token": token})
-        except Exception:
-            ABANDONED_TOKENS.add(token)
-            raise
+    except PyMongoError as exc:
+        ABANDONED_TOKENS.add(token)
+        logger.warning(
+            "Could not release seedselect locks %s (%s); the next call takes them over",
+            held,
+            type(exc).__name__,
+        )
 
 
 def _take(coll: Any, lock_id: str, token: str, dataset_name: str) -> None:
@@ -154,3 +181,52 @@ def _take(coll: Any, lock_id: str, token: str, dataset_name: str) -> None:
                 f"{_DOC_LOCK_WAIT:.0f} s; try again once it has finished"
             )
         time.sleep(_DOC_LOCK_POLL)
+
+
+def ensure_fields(dataset: Any, fields: Mapping[str, type[fof.Field]]) -> None:
+    """Declare each new path of ``fields`` (``"frames."`` allowed) with its type.
+
+    Paths the dataset already has are left as they are. New ones are declared
+    under the dataset's document lock, so that fields another process declares
+    at the same moment are not lost.
+    """
+    if all(dataset.has_field(path) for path in fields):
+        return
+    with dataset_doc_lock(dataset):
+        for path, ftype in fields.items():
+            if dataset.has_field(path):
+                continue
+            name, is_frame = split_frames_path(path)
+            with round_trip():
+                if is_frame:
+                    dataset.add_frame_field(name, ftype)
+                else:
+                    dataset.add_sample_field(name, ftype)
+
+
+def delete_fields(dataset: Any, paths: Sequence[str]) -> list[str]:
+    """Delete sample or frame fields (``"frames."`` prefix) and their values.
+
+    Fields that do not exist are skipped; the others are deleted under the
+    dataset's document lock, each bounded by :func:`round_trip` on its own.
+    Returns the paths deleted.
+    """
+    if not any(dataset.has_field(path) for path in paths):
+        return []
+    deleted = []
+    with dataset_doc_lock(dataset):
+        # Deepest paths first, so that an embedded attribute goes before its
+        # parent.
+        for path in sorted(paths, key=lambda p: p.count("."), reverse=True):
+            if not dataset.has_field(path):
+                continue
+            name, is_frame = split_frames_path(path)
+            with round_trip():
+                if is_frame:
+                    dataset.delete_frame_field(name)
+                else:
+                    dataset.delete_sample_field(name)
+            deleted.append(path)
+    if deleted:
+        logger.debug("deleted fields %s of dataset '%s'", deleted, dataset.name)
+    return deleted

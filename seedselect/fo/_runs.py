@@ -57,7 +57,6 @@ from typing import Any, TypeVar
 
 import fiftyone.core.odm as foo
 import fiftyone.core.runs as fors
-import pymongo
 from bson import json_util
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
@@ -67,13 +66,14 @@ from .._exceptions import (
     InputError,
     RunError,
 )
-from ._io import DB_TIMEOUT_ENV, db_timeout, delete_fields, round_trip
+from ._io import DB_TIMEOUT_ENV, db_timeout, round_trip
 from ._locks import (
-    ABANDONED_TOKENS,
     LOCK_COLLECTION,
     dataset_doc_lock,
+    delete_fields,
     is_stale,
     lock_document,
+    release_locks,
 )
 
 __all__ = [
@@ -101,10 +101,6 @@ logger = logging.getLogger(__name__)
 STATUS_RUNNING = "running"
 #: Status of a run whose writes all finished.
 STATUS_COMPLETE = "complete"
-
-# Longest wait, in seconds, for releasing a lock after the database failed; a
-# lock left behind is taken over by the next call once its process is gone.
-_RELEASE_TIMEOUT = 5.0
 
 _C = TypeVar("_C", bound="SeedselectRunConfig")
 
@@ -552,25 +548,9 @@ def run_lock(dataset: Any, names: Sequence[str], what: str = "") -> Iterator[Non
                     held.append(lock_id)
                 yield
             finally:
-                _release(coll, held, token)
+                release_locks(coll, held, token)
     finally:
         _RUN_RECORDED.reset(recorded)
-
-
-def _release(coll: Any, held: list[str], token: str) -> None:
-    timeout = db_timeout()
-    limit = _RELEASE_TIMEOUT if timeout is None else min(timeout, _RELEASE_TIMEOUT)
-    try:
-        with pymongo.timeout(limit):
-            for lock_id in held:
-                coll.delete_one({"_id": lock_id, "token": token})
-    except PyMongoError as exc:
-        ABANDONED_TOKENS.add(token)
-        logger.warning(
-            "Could not release seedselect locks %s (%s); the next call takes them over",
-            held,
-            type(exc).__name__,
-        )
 
 
 def _acquire(coll: Any, lock_id: str, token: str, dataset_name: str, name: str) -> None:

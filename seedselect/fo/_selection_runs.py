@@ -42,8 +42,8 @@ from bson import ObjectId
 from pymongo import UpdateMany, UpdateOne
 
 from .._exceptions import InputError, RunError
-from ._io import DEFAULT_CHUNK_SIZE, chunk_slices, delete_fields, round_trip
-from ._locks import dataset_doc_lock
+from ._io import DEFAULT_CHUNK_SIZE, chunk_slices, round_trip
+from ._locks import dataset_doc_lock, delete_fields, ensure_fields
 from ._runs import (
     LOCK_COLLECTION,
     STATUS_COMPLETE,
@@ -464,19 +464,13 @@ def commit_selection(
 
     # 2-3. New values on the chosen samples, then old values cleared elsewhere.
     start = time.perf_counter()
-    new_fields = [
-        (suffix, path)
-        for suffix, path in zip(columns, paths, strict=True)
-        if not dataset.has_field(path)
-    ]
-    if new_fields:
-        with dataset_doc_lock(dataset):
-            for suffix, path in new_fields:
-                if not dataset.has_field(path):
-                    with round_trip():
-                        dataset.add_sample_field(
-                            path, OUTPUT_TYPES.get(suffix, fof.StringField)
-                        )
+    ensure_fields(
+        dataset,
+        {
+            path: OUTPUT_TYPES.get(suffix, fof.StringField)
+            for suffix, path in zip(columns, paths, strict=True)
+        },
+    )
     _write_columns(
         target, dict(zip(names, columns.values(), strict=True)), ids, chunk_size
     )
@@ -530,7 +524,8 @@ def _saved_views_out_of_step(dataset: Any) -> bool:
     conn = foo.get_db_conn()
     doc = conn.datasets.find_one({"_id": dataset._doc.id}, {"saved_views": 1})
     listed = set((doc or {}).get("saved_views") or [])
-    stored = {view["_id"] for view in conn.views.find({"_dataset_id": dataset._doc.id})}
+    views = conn.views.find({"_dataset_id": dataset._doc.id}, {"_id": 1})
+    stored = {view["_id"] for view in views}
     return listed != stored
 
 
